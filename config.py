@@ -1,0 +1,194 @@
+"""Configuration classes, chosen by the ``APP_SETTINGS`` environment variable.
+
+Each class reads the environment once, when it is instantiated by the app
+factory, so a missing variable is reported by name (``ConfigError``) instead
+of crashing with a ``KeyError`` at import time.
+"""
+
+import os
+from collections.abc import Mapping
+
+DEFAULT_SETTINGS = "config.DevelopmentConfig"
+# Development only: ProductionConfig refuses to start with it.
+DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names it."""
+
+
+def database_url(url: str) -> str:
+    """Return ``url`` with PostgreSQL URLs pointed at psycopg 3.
+
+    Heroku sets ``postgres://...``, a scheme SQLAlchemy 1.4+ no longer
+    accepts, and a bare ``postgresql://`` would pick whichever driver the
+    installed SQLAlchemy prefers.
+    """
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url.removeprefix(scheme)
+    return url
+
+
+class Environment:
+    """Typed, validated reads of environment variables."""
+
+    def __init__(self, environ: Mapping[str, str]):
+        self._environ = environ
+
+    def str(self, name: str, default: str | None = None) -> str | None:
+        return self._environ.get(name) or default
+
+    def required(self, name: str, why: str) -> str:
+        value = self._environ.get(name, "").strip()
+        if not value:
+            raise ConfigError(f"{name} is not set: {why}")
+        return value
+
+    def int(self, name: str, default: int) -> int:
+        raw = self._environ.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+    def float(self, name: str, default: float) -> float:
+        raw = self._environ.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+
+    def bool(self, name: str, default: bool) -> bool:
+        raw = self._environ.get(name, "").strip().lower()
+        if not raw:
+            return default
+        if raw in ("1", "true", "yes", "on"):
+            return True
+        if raw in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    DEBUG = False
+    TESTING = False
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # Behind Heroku's router: trust one hop of X-Forwarded-* headers.
+    PROXY_FIX = False
+    FORCE_HTTPS = False
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    # Request bodies larger than this get 413 before they are read.
+    MAX_CONTENT_LENGTH = 64 * 1024
+
+    # Wordcount example: delete these with the example (see README).
+    WORDCOUNT_ALLOW_PRIVATE_HOSTS = False
+
+    def __init__(self, environ: Mapping[str, str] = os.environ):
+        env = Environment(environ)
+        self.SECRET_KEY = self.secret_key(env)
+        self.SQLALCHEMY_DATABASE_URI = database_url(self.database_url(env))
+        self.SQLALCHEMY_ENGINE_OPTIONS = self.engine_options(env)
+        self.WORDCOUNT_FETCH_TIMEOUT = env.float("WORDCOUNT_FETCH_TIMEOUT", 10.0)
+        self.WORDCOUNT_MAX_BYTES = env.int("WORDCOUNT_MAX_BYTES", 5_000_000)
+        self.WORDCOUNT_ALLOW_PRIVATE_HOSTS = env.bool(
+            "WORDCOUNT_ALLOW_PRIVATE_HOSTS", self.WORDCOUNT_ALLOW_PRIVATE_HOSTS
+        )
+
+    def secret_key(self, env: Environment) -> str:
+        return env.str("SECRET_KEY", DEFAULT_SECRET_KEY)
+
+    def database_url(self, env: Environment) -> str:
+        # Relative SQLite paths live in the app's instance/ folder (git-ignored).
+        return env.str("DATABASE_URL", "sqlite:///development.sqlite3")
+
+    def engine_options(self, env: Environment) -> dict:
+        if not self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
+            return {}
+        # Each process holds up to pool_size + max_overflow connections:
+        # dynos x WEB_CONCURRENCY x that must stay under the plan's limit.
+        return {
+            "pool_pre_ping": True,
+            "pool_size": env.int("DB_POOL_SIZE", 5),
+            "max_overflow": env.int("DB_MAX_OVERFLOW", 2),
+            "pool_timeout": env.float("DB_POOL_TIMEOUT", 10.0),
+            "pool_recycle": 300,
+            # Fail fast when the database is down instead of hanging a worker.
+            "connect_args": {"connect_timeout": env.int("DB_CONNECT_TIMEOUT", 5)},
+        }
+
+
+class DevelopmentConfig(Config):
+    """A laptop: debugger on, SQLite unless DATABASE_URL says otherwise."""
+
+    ENV_NAME = "development"
+    DEBUG = True
+    WORDCOUNT_ALLOW_PRIVATE_HOSTS = True
+
+
+class TestingConfig(Config):
+    """The test suite: TEST_DATABASE_URL, or an in-memory SQLite database."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    WORDCOUNT_ALLOW_PRIVATE_HOSTS = True
+
+    def database_url(self, env: Environment) -> str:
+        return env.str("TEST_DATABASE_URL", "sqlite://")
+
+
+class ProductionConfig(Config):
+    """Heroku production: everything from the environment, HTTPS only."""
+
+    ENV_NAME = "production"
+    PROXY_FIX = True
+    FORCE_HTTPS = True
+    SESSION_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    def secret_key(self, env: Environment) -> str:
+        key = env.required("SECRET_KEY", "set it to a long random string, e.g. "
+                           "heroku config:set SECRET_KEY=$(python -c "
+                           "'import secrets; print(secrets.token_hex(32))')")
+        if key == DEFAULT_SECRET_KEY:
+            raise ConfigError("SECRET_KEY is the development default: set a secret one")
+        return key
+
+    def database_url(self, env: Environment) -> str:
+        return env.required(
+            "DATABASE_URL",
+            "add PostgreSQL with heroku addons:create heroku-postgresql",
+        )
+
+
+class StagingConfig(ProductionConfig):
+    """Like production, but labelled as staging on every page."""
+
+    ENV_NAME = "staging"
+    # HSTS binds a host name to HTTPS for a year; only production opts in.
+    FORCE_HTTPS = False
+
+
+CONFIGS = {
+    cls.__name__: cls
+    for cls in (DevelopmentConfig, TestingConfig, StagingConfig, ProductionConfig)
+}
+
+
+def load_config(environ: Mapping[str, str] = os.environ) -> Config:
+    """Instantiate the class named by APP_SETTINGS (default: development)."""
+    setting = environ.get("APP_SETTINGS", "").strip() or DEFAULT_SETTINGS
+    module, _, name = setting.rpartition(".")
+    if module not in ("", "config") or name not in CONFIGS:
+        valid = ", ".join(f"config.{name}" for name in CONFIGS)
+        raise ConfigError(f"APP_SETTINGS={setting!r} is not a config class; use one of: {valid}")
+    return CONFIGS[name](environ)

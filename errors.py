@@ -1,0 +1,58 @@
+"""Error responses: JSON under /api/, HTML pages elsewhere.
+
+API errors have one shape, ``{"error": {"code": ..., "message": ...}}``.
+"""
+
+from flask import Flask, render_template, request
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from models import db
+
+
+class AppError(Exception):
+    """An expected failure with a machine-readable code and an HTTP status."""
+
+    def __init__(self, code: str, message: str, status: int = 400):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    for error in (OperationalError, InterfaceError, PoolTimeoutError):
+        app.register_error_handler(error, handle_database_unavailable)
+    app.register_error_handler(InternalServerError, handle_internal_error)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def error_response(code: str, message: str, status: int):
+    if wants_json():
+        return {"error": {"code": code, "message": message}}, status
+    return render_template("error.html", code=code, message=message, status=status), status
+
+
+def handle_app_error(error: AppError):
+    return error_response(error.code, error.message, error.status)
+
+
+def handle_http_error(error: HTTPException):
+    code = (error.name or "error").lower().replace(" ", "_")
+    return error_response(code, error.description or error.name, error.code or 500)
+
+
+def handle_database_unavailable(error: Exception):
+    db.session.rollback()
+    return error_response("db_unavailable", "The database is unavailable; try again shortly.", 503)
+
+
+def handle_internal_error(error: InternalServerError):
+    # Never show a traceback; the log has it.
+    return error_response("internal_error", "Something went wrong on our side.", 500)

@@ -1,0 +1,180 @@
+"""Wordcount, the template's example: pages and a JSON API.
+
+Its logic lives in ``counting`` and ``fetching``; this module only turns
+requests into calls to them and results into responses. Delete it (with
+those modules, templates/ and the Result model) to start your own app.
+"""
+
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import load_only
+from wtforms import StringField
+from wtforms.validators import InputRequired
+
+from counting import count_page
+from errors import AppError
+from fetching import FetchError, FetchLimits, fetch_page
+from models import Result, db
+
+bp = Blueprint("wordcount", __name__)
+api = Blueprint("wordcount_api", __name__, url_prefix="/api")
+
+OPENAPI_FILE = Path(__file__).with_name("openapi.json")
+STATUS_FOR_FETCH_ERROR = {"invalid_url": 400, "blocked_url": 400}  # others: 422
+TOP_WORDS = 10
+MAX_TOP_WORDS = 100
+HISTORY_PAGE_SIZE = 50
+LATEST_ON_INDEX = 10
+
+
+class URLForm(FlaskForm):
+    url = StringField("Page URL", validators=[InputRequired("Enter a URL to count.")])
+
+
+def count_url(url: str) -> Result:
+    """Fetch ``url``, count its words and store the result."""
+    config = current_app.config
+    limits = FetchLimits(
+        timeout=config["WORDCOUNT_FETCH_TIMEOUT"],
+        max_bytes=config["WORDCOUNT_MAX_BYTES"],
+        allow_private_hosts=config["WORDCOUNT_ALLOW_PRIVATE_HOSTS"],
+    )
+    try:
+        page = fetch_page(url, limits)
+    except FetchError as error:
+        status = STATUS_FOR_FETCH_ERROR.get(error.code, 422)
+        raise AppError(error.code, error.message, status) from None
+    counts = count_page(page.body, page.charset)
+    result = Result(
+        url=page.url,
+        total_words=counts.total_words,
+        unique_words=counts.unique_words,
+        result_all=counts.all_words,
+        result_no_stop_words=counts.no_stop_words,
+    )
+    db.session.add(result)
+    db.session.commit()
+    return result
+
+
+def get_result(result_id: int) -> Result:
+    result = db.session.get(Result, result_id)
+    if result is None:
+        abort(404, description=f"No result with id {result_id}.")
+    return result
+
+
+def newest_results(before: int | None, limit: int, summary_only: bool = False) -> list[Result]:
+    """Results newest first, ``id < before``: keyset pagination, so a page
+    costs the same however many rows the table holds."""
+    query = select(Result).order_by(Result.id.desc()).limit(limit)
+    if before is not None:
+        query = query.where(Result.id < before)
+    if summary_only:
+        query = query.options(load_only(Result.url, Result.created_at,
+                                        Result.total_words, Result.unique_words))
+    return list(db.session.scalars(query))
+
+
+# --- Pages -------------------------------------------------------------------
+
+@bp.get("/")
+def index():
+    return render_index(URLForm())
+
+
+@bp.post("/")
+def submit():
+    form = URLForm()
+    if not form.validate_on_submit():
+        return render_index(form), 400
+    try:
+        result = count_url(form.url.data)
+    except AppError as error:
+        return render_index(form, error.message), error.status
+    return redirect(url_for(".result", result_id=result.id), code=303)
+
+
+def render_index(form: URLForm, error: str | None = None):
+    latest = newest_results(None, LATEST_ON_INDEX, summary_only=True)
+    return render_template("index.html", form=form, error=error, latest=latest)
+
+
+@bp.get("/results/<int:result_id>")
+def result(result_id: int):
+    result = get_result(result_id)
+    return render_template(
+        "result.html", result=result,
+        top_words=result.result_no_stop_words[:TOP_WORDS],
+        top_words_all=result.result_all[:TOP_WORDS],
+    )
+
+
+@bp.get("/history")
+def history():
+    before = request.args.get("before", type=int)
+    rows = newest_results(before, HISTORY_PAGE_SIZE + 1, summary_only=True)
+    older = rows[-2].id if len(rows) > HISTORY_PAGE_SIZE else None
+    return render_template("history.html", results=rows[:HISTORY_PAGE_SIZE], older=older)
+
+
+# --- JSON API ----------------------------------------------------------------
+
+def int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise AppError("bad_request", f"{name} must be a whole number from {low} to {high}.")
+    return int(raw)
+
+
+def result_body(result: Result, n: int) -> dict:
+    return {
+        "id": result.id,
+        "url": result.url,
+        "created_at": result.created_at.isoformat(),
+        "total_words": result.total_words,
+        "unique_words": result.unique_words,
+        "top_words": [{"word": w, "count": c} for w, c in result.result_no_stop_words[:n]],
+        "top_words_all": [{"word": w, "count": c} for w, c in result.result_all[:n]],
+    }
+
+
+@api.post("/counts")
+def create_count():
+    if not request.is_json:
+        raise AppError("unsupported_media_type",
+                       "Send the request body as application/json.", 415)
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("url"), str):
+        raise AppError("bad_request", 'Send a JSON object such as {"url": "https://example.com/"}.')
+    n = int_arg("n", TOP_WORDS, 1, MAX_TOP_WORDS)
+    result = count_url(payload["url"])
+    location = url_for(".get_count", result_id=result.id)
+    return result_body(result, n), 201, {"Location": location}
+
+
+@api.get("/counts/<int:result_id>")
+def get_count(result_id: int):
+    return result_body(get_result(result_id), int_arg("n", TOP_WORDS, 1, MAX_TOP_WORDS))
+
+
+@api.get("/counts")
+def list_counts():
+    limit = int_arg("limit", 20, 1, 100)
+    before = int_arg("before", None, 1, 2**63 - 1)
+    n = int_arg("n", TOP_WORDS, 1, MAX_TOP_WORDS)
+    rows = newest_results(before, limit + 1)
+    items = [result_body(row, n) for row in rows[:limit]]
+    more = len(rows) > limit
+    next_url = url_for(".list_counts", limit=limit, before=rows[limit - 1].id) if more else None
+    return {"items": items, "next": next_url}
+
+
+@api.get("/openapi.json")
+def openapi():
+    return current_app.response_class(OPENAPI_FILE.read_bytes(), mimetype="application/json")
