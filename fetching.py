@@ -16,8 +16,10 @@ from urllib.parse import urljoin, urlsplit
 
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.exceptions import HTTPError, TimeoutError
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError
+from urllib3.exceptions import TimeoutError as HTTPTimeoutError
 from urllib3.util import Timeout
+from urllib3.util.connection import create_connection
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -139,7 +141,10 @@ def _request(url: str, deadline: float, limits: FetchLimits):
             headers={"User-Agent": USER_AGENT, "Accept": ", ".join(HTML_TYPES),
                      "Accept-Encoding": "gzip, deflate"},
         )
-    except TimeoutError:
+    except NewConnectionError as error:  # before timeouts: urllib3 makes it a subclass
+        message = f"Could not connect to {host}: {_reason(error)}."
+        raise FetchError("fetch_failed", message) from None
+    except HTTPTimeoutError:
         message = f"{host} did not answer within the time limit."
         raise FetchError("fetch_timeout", message) from None
     except (HTTPError, OSError) as error:
@@ -178,7 +183,7 @@ def _read_body(response, deadline: float, limits: FetchLimits) -> bytes:
             if size > limits.max_bytes:
                 raise _too_large(limits)
             chunks.append(chunk)
-    except TimeoutError:
+    except (HTTPTimeoutError, TimeoutError):
         raise FetchError("fetch_timeout", "The page took longer than the time limit.") from None
     except (HTTPError, OSError) as error:
         raise FetchError("fetch_failed", f"The page could not be read: {_reason(error)}.") from None
@@ -201,13 +206,24 @@ def _reason(error: Exception) -> str:
 
 
 class _PinnedAddress:
-    """Connect to an address chosen in advance; TLS still checks the host name."""
+    """Connect to an address chosen in advance; Host, SNI and TLS still use the host name."""
 
     def __init__(self, *args, address: str, **kwargs):
         super().__init__(*args, **kwargs)
-        # urllib3 opens its socket to _dns_host; host stays for Host, SNI and TLS.
-        self._dns_host = address
+        self.pinned_address = address
         self.body_socket = None
+
+    def _new_conn(self):
+        # urllib3's own _new_conn, but with no second DNS lookup.
+        try:
+            return create_connection((self.pinned_address, self.port), self.timeout,
+                                     source_address=self.source_address,
+                                     socket_options=self.socket_options)
+        except TimeoutError as error:  # the built-in one: socket.timeout
+            raise ConnectTimeoutError(self, f"Connection to {self.host} timed out.") from error
+        except OSError as error:
+            raise NewConnectionError(self, f"Failed to establish a new connection: {error}") \
+                from error
 
     def connect(self):
         super().connect()

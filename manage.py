@@ -13,11 +13,13 @@ A ``.env`` file in the project folder is read first, when present.
 import os
 
 import click
+from flask import Flask
 from flask.cli import FlaskGroup, run_command
 
 
-def load_app():
-    # Imported here so that `--help` works before a configuration error is fixed.
+def load_app() -> Flask:
+    # Imported only when a command needs the app: FlaskGroup reads .env
+    # first, and web.py reads its configuration from the environment.
     from web import app
 
     return app

@@ -1,5 +1,7 @@
 """The Flask application: ``create_app()`` and the ``app`` gunicorn serves."""
 
+from pathlib import Path
+
 from flask import Flask
 from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
@@ -14,7 +16,9 @@ from config import Config, ConfigError, load_config
 from models import db
 
 # Batch mode lets the same revision ALTER tables on SQLite and PostgreSQL.
-migrate = Migrate(render_as_batch=True, compare_type=True)
+migrate = Migrate(
+    directory=str(Path(__file__).with_name("migrations")), render_as_batch=True, compare_type=True
+)
 csrf = CSRFProtect()
 
 

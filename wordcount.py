@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from sqlalchemy.orm import load_only
 from wtforms import StringField
@@ -96,6 +97,12 @@ def submit():
     except AppError as error:
         return render_index(form, error.message), error.status
     return redirect(url_for(".result", result_id=result.id), code=303)
+
+
+@bp.errorhandler(CSRFError)
+def form_expired(error: CSRFError):
+    # Show the form again with the URL kept, rather than a bare error page.
+    return render_index(URLForm(), "The form expired; please submit it again."), 400
 
 
 def render_index(form: URLForm, error: str | None = None):

@@ -14,7 +14,8 @@ from flask import current_app
 from sqlalchemy import TypeDecorator, text
 
 config = context.config
-fileConfig(config.config_file_name)
+# Keep the app's own loggers (gunicorn, Flask) working after Alembic runs.
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 # Any constant shared by every process of this app; pg_advisory_xact_lock

@@ -1,0 +1,84 @@
+"""A person's view: headless Chromium submits a URL and sees the results."""
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.helpers import PROJECT_DIR
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", PROJECT_DIR / "test-artifacts"))
+# Keep Chromium off the network: this machine reaches nothing outside 127.0.0.1.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing: apt-get install -y chromium")
+        pytest.skip("Chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a real port, as a browser needs it (CSRF on, as in production)."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+def test_submit_a_url_and_see_the_top_words(app, live_server, browser, local_site):
+    url = local_site.add("/story", "<h1>Cats</h1><p>The cat met another cat. "
+                         "The <b>dog</b> ran.</p><p>&lt;script&gt; is a word here.</p>")
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    page.goto(live_server + "/")
+    page.fill("input[name=url]", url)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/results/*")
+
+    first_table = page.locator("table.words").first
+    assert first_table.locator("caption").inner_text() == "Without stop words"
+    rows = first_table.locator("tbody tr").all_inner_texts()
+    assert rows[0].split("\t") == ["1", "cat", "2"]
+    assert page.locator("p.url").inner_text() == url
+    assert page.locator("script").count() == 0
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    screenshot = ARTIFACTS / "result-page-phone.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    print(f"\nscreenshot: {screenshot}")
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(live_server + "/")
+    assert url in page.locator("table.results").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "index-desktop.png"), full_page=True)
+    print(f"screenshot: {ARTIFACTS / 'index-desktop.png'}")
+
+
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+def test_an_error_keeps_the_input_in_the_browser(app, live_server, browser):
+    page = browser.new_page()
+    page.goto(live_server + "/")
+    page.fill("input[name=url]", "ftp://example.com/file")
+    page.click("button[type=submit]")
+    assert page.locator(".error").inner_text() == "Only http:// and https:// URLs can be counted."
+    assert page.input_value("input[name=url]") == "ftp://example.com/file"

@@ -1,0 +1,110 @@
+import pytest
+
+from config import (
+    DEFAULT_SECRET_KEY,
+    ConfigError,
+    DevelopmentConfig,
+    ProductionConfig,
+    StagingConfig,
+    TestingConfig,
+    database_url,
+    load_config,
+)
+
+PRODUCTION_ENV = {"DATABASE_URL": "postgres://u:p@db.example:5432/app", "SECRET_KEY": "s3cret"}
+
+
+def test_default_is_development_on_sqlite_in_the_instance_folder():
+    config = load_config({})
+    assert isinstance(config, DevelopmentConfig)
+    assert config.DEBUG is True
+    assert config.SQLALCHEMY_DATABASE_URI == "sqlite:///development.sqlite3"
+
+
+@pytest.mark.parametrize("setting, cls", [
+    ("config.DevelopmentConfig", DevelopmentConfig),
+    ("config.TestingConfig", TestingConfig),
+    ("config.StagingConfig", StagingConfig),
+    ("config.ProductionConfig", ProductionConfig),
+    ("ProductionConfig", ProductionConfig),
+])
+def test_app_settings_selects_the_class(setting, cls):
+    assert type(load_config({"APP_SETTINGS": setting, **PRODUCTION_ENV})) is cls
+
+
+def test_misspelled_app_settings_names_the_variable_and_the_valid_classes():
+    with pytest.raises(ConfigError) as error:
+        load_config({"APP_SETTINGS": "config.ProdConfig"})
+    message = str(error.value)
+    assert message.startswith("APP_SETTINGS='config.ProdConfig' is not a config class")
+    assert "config.ProductionConfig" in message and "config.StagingConfig" in message
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("postgres://u:p@host:5432/db", "postgresql+psycopg://u:p@host:5432/db"),
+    ("postgresql://u:p@host/db", "postgresql+psycopg://u:p@host/db"),
+    ("postgresql+psycopg://host/db", "postgresql+psycopg://host/db"),
+    ("sqlite:///x.db", "sqlite:///x.db"),
+])
+def test_database_url_points_postgresql_at_psycopg3(url, expected):
+    assert database_url(url) == expected
+
+
+def test_production_rewrites_herokus_postgres_scheme():
+    config = load_config({"APP_SETTINGS": "config.ProductionConfig", **PRODUCTION_ENV})
+    assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u:p@db.example:5432/app"
+
+
+@pytest.mark.parametrize("cls", [StagingConfig, ProductionConfig])
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "SECRET_KEY"])
+def test_staging_and_production_require_variable(cls, missing):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+    with pytest.raises(ConfigError, match=f"^{missing} is not set: "):
+        cls(env)
+
+
+def test_production_refuses_the_development_secret_key():
+    with pytest.raises(ConfigError, match="SECRET_KEY is the development default"):
+        ProductionConfig({**PRODUCTION_ENV, "SECRET_KEY": DEFAULT_SECRET_KEY})
+
+
+def test_staging_is_production_without_https_redirect_and_labelled():
+    staging, production = StagingConfig(PRODUCTION_ENV), ProductionConfig(PRODUCTION_ENV)
+    assert (staging.DEBUG, staging.PROXY_FIX, staging.SESSION_COOKIE_SECURE) == (False, True, True)
+    assert staging.ENV_NAME == "staging" and production.ENV_NAME == "production"
+    assert (staging.FORCE_HTTPS, production.FORCE_HTTPS) == (False, True)
+
+
+def test_postgres_engine_options_come_from_the_environment():
+    options = ProductionConfig({**PRODUCTION_ENV, "DB_POOL_SIZE": "3",
+                                "DB_MAX_OVERFLOW": "0"}).SQLALCHEMY_ENGINE_OPTIONS
+    assert options["pool_pre_ping"] is True
+    assert (options["pool_size"], options["max_overflow"]) == (3, 0)
+
+
+def test_sqlite_gets_no_pool_options():
+    assert TestingConfig({}).SQLALCHEMY_ENGINE_OPTIONS == {}
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("DB_POOL_SIZE", "five", "DB_POOL_SIZE must be a whole number, not 'five'"),
+    ("WORDCOUNT_FETCH_TIMEOUT", "soon", "WORDCOUNT_FETCH_TIMEOUT must be a number, not 'soon'"),
+    ("WORDCOUNT_ALLOW_PRIVATE_HOSTS", "maybe",
+     "WORDCOUNT_ALLOW_PRIVATE_HOSTS must be true or false, not 'maybe'"),
+])
+def test_malformed_values_are_named(name, value, message):
+    with pytest.raises(ConfigError, match=f"^{message}$"):
+        ProductionConfig({**PRODUCTION_ENV, name: value})
+
+
+def test_private_hosts_are_allowed_only_in_development_and_testing():
+    assert DevelopmentConfig({}).WORDCOUNT_ALLOW_PRIVATE_HOSTS is True
+    assert TestingConfig({}).WORDCOUNT_ALLOW_PRIVATE_HOSTS is True
+    assert StagingConfig(PRODUCTION_ENV).WORDCOUNT_ALLOW_PRIVATE_HOSTS is False
+    assert ProductionConfig(PRODUCTION_ENV).WORDCOUNT_ALLOW_PRIVATE_HOSTS is False
+
+
+def test_testing_uses_test_database_url_or_memory():
+    assert TestingConfig({}).SQLALCHEMY_DATABASE_URI == "sqlite://"
+    url = TestingConfig({"TEST_DATABASE_URL": "postgres://h/db"}).SQLALCHEMY_DATABASE_URI
+    assert url == "postgresql+psycopg://h/db"

@@ -1,0 +1,127 @@
+from collections import Counter
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from counting import count_page, count_words, decode_html, load_stop_words, visible_text
+
+
+def words_of(html: str) -> Counter:
+    return count_words(visible_text(html))
+
+
+def test_counts_visible_words_case_insensitively():
+    assert words_of("<p>The cat saw THE dog</p>") == {"the": 2, "cat": 1, "saw": 1, "dog": 1}
+
+
+@pytest.mark.parametrize("hidden", [
+    "<script>var hidden = 1;</script>",
+    "<style>.hidden { color: red }</style>",
+    "<noscript>hidden</noscript>",
+    "<template><p>hidden</p></template>",
+    "<!-- hidden comment -->",
+])
+def test_hidden_content_is_not_counted(hidden):
+    assert words_of(f"<html><body><p>shown</p>{hidden}</body></html>") == {"shown": 1}
+
+
+@pytest.mark.parametrize("html", [
+    "<p>one</p><p>two</p>",
+    "<div>one</div><div>two</div>",
+    "one<br>two",
+    "<ul><li>one</li><li>two</li></ul>",
+    "<table><tr><td>one</td><td>two</td></tr></table>",
+    "<h1>one</h1>two",
+])
+def test_block_elements_and_br_separate_words(html):
+    assert words_of(html) == {"one": 1, "two": 1}
+
+
+def test_entities_are_decoded():
+    assert words_of("<p>caf&eacute; caf&#233; caf&#xE9; AT&amp;T</p>") == {
+        "café": 3, "at": 1, "t": 1}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("don't", {"don't": 1}),
+    ("don\u2019t", {"don't": 1}),
+    ("well-known", {"well-known": 1}),
+    ("naïve", {"naïve": 1}),
+    ("nai\u0308ve", {"naïve": 1}),
+    ("Straße ΑΒΓ", {"straße": 1, "αβγ": 1}),
+    ("हिन्दी", {"हिन्दी": 1}),
+    ("'quoted' -dash- trailing' x--y", {"quoted": 1, "dash": 1, "trailing": 1, "x": 1, "y": 1}),
+    ("42 3.14 1st 2nd x2y", {"st": 1, "nd": 1, "x": 1, "y": 1}),
+    ("hello, world! (yes) [no] email@example.com", {
+        "hello": 1, "world": 1, "yes": 1, "no": 1, "email": 1, "example": 1, "com": 1}),
+    ("snake_case camelCase", {"snake": 1, "case": 1, "camelcase": 1}),
+    ("", {}),
+    ("  \n\t 123 !!! ", {}),
+])
+def test_word_rules(text, expected):
+    assert count_words(text) == expected
+
+
+def test_stop_words_are_the_classic_174_word_list():
+    stop_words = load_stop_words()
+    assert len(stop_words) == 174
+    assert {"the", "and", "don't", "yourselves"} <= stop_words
+    assert not {"page", "section", "problems", "microsoft"} & stop_words
+
+
+def test_count_page_separates_stop_words_and_ranks_by_count_then_word():
+    counts = count_page(b"<p>The cat and the dog and the bird. Cat!</p>")
+    assert counts.total_words == 9
+    assert counts.unique_words == 5
+    assert counts.all_words == [("the", 3), ("and", 2), ("cat", 2), ("bird", 1), ("dog", 1)]
+    assert counts.no_stop_words == [("cat", 2), ("bird", 1), ("dog", 1)]
+
+
+def test_count_page_of_an_empty_page():
+    counts = count_page(b"")
+    assert (counts.total_words, counts.all_words, counts.no_stop_words) == (0, [], [])
+
+
+def test_count_page_accepts_a_custom_stop_word_list():
+    counts = count_page(b"<p>alpha beta</p>", stop_words=frozenset({"alpha"}))
+    assert counts.no_stop_words == [("beta", 1)]
+
+
+@pytest.mark.parametrize("body, declared, expected", [
+    ("café".encode("latin-1"), "iso-8859-1", "café"),
+    ("café".encode("cp1252"), None, "caf\ufffd"),
+    ('<meta charset="windows-1252"><p>caf\xe9'.encode("cp1252"), None, "café"),
+    ('<meta http-equiv="Content-Type" content="text/html; charset=koi8-r">Привет'.encode("koi8-r"),
+     None, "Привет"),
+    ('<meta charset="koi8-r">café'.encode(), "utf-8", "café"),
+    ("\ufeffcafé".encode("utf-16-le"), "iso-8859-1", "café"),
+    ('<meta charset="utf-16"><p>café'.encode(), None, "café"),
+    (b"caf\xff", "no-such-charset", "caf\ufffd"),
+])
+def test_decoding_order_is_bom_header_meta_then_utf8(body, declared, expected):
+    assert expected in decode_html(body, declared)
+
+
+@given(st.text())
+def test_counting_any_text_never_raises_and_totals_add_up(text):
+    counts = count_words(text)
+    assert all(word and word == word.lower() and not any(c.isspace() for c in word)
+               for word in counts)
+    assert all(n > 0 for n in counts.values())
+
+
+@given(st.binary(max_size=2000), st.sampled_from([None, "utf-8", "latin-1", "bogus"]))
+def test_count_page_of_any_bytes_never_raises_and_is_consistent(body, charset):
+    counts = count_page(body, charset)
+    assert counts.total_words == sum(n for _, n in counts.all_words)
+    assert counts.unique_words == len(counts.all_words)
+    assert sum(n for _, n in counts.no_stop_words) <= counts.total_words
+    assert counts.all_words == sorted(counts.all_words, key=lambda item: (-item[1], item[0]))
+
+
+@given(st.lists(st.sampled_from(["cat", "dog", "the", "naïve", "don't"]), max_size=50))
+def test_every_word_of_a_page_is_counted_exactly(words):
+    html = "<p>" + " <b>x</b> ".join(words) + "</p>"
+    expected = Counter(words) + Counter({"x": max(len(words) - 1, 0)})
+    assert words_of(html) == expected

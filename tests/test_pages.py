@@ -1,0 +1,120 @@
+import re
+
+from sqlalchemy import func, select
+
+from models import Result, db
+
+PAGE = "<p>The cat and the dog. The cat sat.</p>"
+
+
+def stored_rows(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Result))
+
+
+def test_index_shows_the_form_and_no_results_yet(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<form method="post" action="/"' in html
+    assert 'name="url"' in html
+    assert "Nothing counted yet." in html
+
+
+def test_submitting_a_url_redirects_to_its_result(app, client, local_site):
+    url = local_site.add("/cats", PAGE)
+    response = client.post("/", data={"url": url})
+    assert response.status_code == 303
+    assert re.fullmatch(r"/results/\d+", response.headers["Location"])
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert url in html
+    assert "<td>cat</td><td class=\"num\">2</td>" in html
+    assert "<td>the</td><td class=\"num\">3</td>" in html
+
+
+def test_the_index_lists_the_latest_results(client, local_site):
+    url = local_site.add("/cats", PAGE)
+    client.post("/", data={"url": url})
+    html = client.get("/").get_data(as_text=True)
+    assert f">{url}</a>" in html
+
+
+def test_an_error_shows_the_form_again_with_the_message_and_the_input(app, client):
+    response = client.post("/", data={"url": "ftp://example.com/file"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Only http:// and https:// URLs can be counted." in html
+    assert 'value="ftp://example.com/file"' in html
+    assert stored_rows(app) == 0
+
+
+def test_an_unfetchable_page_is_422_on_the_form(client, local_site):
+    response = client.post("/", data={"url": local_site.add("/img", "x",
+                                                            content_type="image/png")})
+    assert response.status_code == 422
+    assert "The URL is not an HTML page" in response.get_data(as_text=True)
+
+
+def test_an_empty_submission_is_400(client):
+    response = client.post("/", data={"url": ""})
+    assert response.status_code == 400
+    assert "Enter a URL to count." in response.get_data(as_text=True)
+
+
+def test_the_form_requires_a_csrf_token(app, local_site):
+    app.config["WTF_CSRF_ENABLED"] = True
+    url = local_site.add("/cats", PAGE)
+    response = app.test_client().post("/", data={"url": url})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "The form expired; please submit it again." in html
+    assert f'value="{url}"' in html
+    assert stored_rows(app) == 0
+    assert local_site.requests == []
+
+
+def test_missing_result_is_a_404_page(client):
+    response = client.get("/results/999")
+    assert response.status_code == 404
+    assert "No result with id 999." in response.get_data(as_text=True)
+
+
+def test_words_containing_html_render_as_text(client, local_site):
+    url = local_site.add("/evil", "<p>&lt;script&gt;alert(1)&lt;/script&gt; x</p>")
+    location = client.post("/", data={"url": url}).headers["Location"]
+    html = client.get(location).get_data(as_text=True)
+    assert "<script>" not in html
+    assert "<td>script</td>" in html
+
+
+def test_a_url_containing_html_is_escaped(client, local_site):
+    url = local_site.add("/x", PAGE) + '?q="><script>alert(1)</script>'
+    location = client.post("/", data={"url": url}).headers["Location"]
+    html = client.get(location).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_history_pages_by_keyset(app, client):
+    with app.app_context():
+        db.session.add_all(Result(url=f"http://example.com/{i}", total_words=i,
+                                  unique_words=i, result_all=[], result_no_stop_words=[])
+                           for i in range(1, 61))
+        db.session.commit()
+    first = client.get("/history").get_data(as_text=True)
+    assert first.count("http://example.com/") == 50
+    assert "http://example.com/60<" in first and "http://example.com/11<" in first
+    assert 'href="/history?before=11"' in first
+    second = client.get("/history?before=11").get_data(as_text=True)
+    assert second.count("http://example.com/") == 10
+    assert "?before=" not in second.split("</table>")[1].replace('href="/history"', "")
+
+
+def test_pages_are_labelled_outside_production(client):
+    assert 'class="env-banner env-testing"' in client.get("/").get_data(as_text=True)
+
+
+def test_the_stylesheet_is_served_locally(client):
+    with client.get("/static/style.css") as response:
+        assert response.status_code == 200
+        assert response.mimetype == "text/css"
