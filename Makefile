@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint local clean
+.PHONY: run test lint heroku-local clean
 
 run: $(VENV)/.runtime  ## Serve on http://127.0.0.1:5000 with SQLite
 	$(BIN)/python manage.py db upgrade
@@ -11,6 +11,9 @@ run: $(VENV)/.runtime  ## Serve on http://127.0.0.1:5000 with SQLite
 
 test: $(VENV)/.dev  ## The whole test suite
 	$(BIN)/python -m pytest
+
+heroku-local: $(VENV)/.dev  ## The Procfile as Heroku runs it, on local PostgreSQL
+	PATH="$(CURDIR)/$(BIN):$$PATH" bin/heroku-local
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -45,15 +45,14 @@ def free_port() -> int:
 
 
 def wait_for_http(url: str, timeout: float = 20, process: subprocess.Popen | None = None) -> float:
-    """Poll ``url`` until it answers; return the seconds it took."""
+    """Poll ``url`` until any HTTP answer comes (redirects not followed);
+    return the seconds it took."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if process is not None and process.poll() is not None:
             raise AssertionError(f"process exited with {process.returncode} before serving")
         try:
-            with urllib.request.urlopen(url, timeout=2):
-                return time.monotonic() - started
-        except urllib.error.HTTPError:
+            request(url, timeout=2)
             return time.monotonic() - started
         except OSError:
             time.sleep(0.05)
@@ -70,3 +69,73 @@ def get_json(url: str, headers: dict | None = None):
     except urllib.error.HTTPError as error:
         with error:
             return error.code, json.loads(error.read())
+
+
+class Dyno:
+    """A process started the way Heroku starts one: its own process group,
+    stopped with SIGTERM to the whole group, output kept in a file."""
+
+    def __init__(self, command: list[str], log_path: Path, **env: str):
+        self.log_path = log_path
+        self._log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(command, cwd=PROJECT_DIR, env=project_env(**env),
+                                        stdout=self._log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+
+    def stop(self, timeout: float = 30) -> int:
+        """SIGTERM the group, as Heroku does; wait until every process in it
+        has exited (SIGKILL after ``timeout``); return the leader's status."""
+        import signal
+
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        try:
+            status = self.process.wait(timeout=timeout)
+            while time.monotonic() < deadline and _group_alive(self.process.pid):
+                time.sleep(0.05)
+            return status
+        finally:
+            if _group_alive(self.process.pid):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self._log.close()
+
+    @property
+    def output(self) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_path.read_text()
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def heroku_url(url: str) -> str:
+    """The postgres:// form of a database URL, as Heroku sets DATABASE_URL."""
+    return "postgres://" + url.split("://", 1)[1]
+
+
+def request(url: str, method: str = "GET", body: dict | None = None,
+            headers: dict | None = None, timeout: float = 30):
+    """(status, headers, body bytes) without following redirects."""
+    import http.client
+    import json
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    data = json.dumps(body).encode() if body is not None else None
+    all_headers = {"Content-Type": "application/json"} if body is not None else {}
+    all_headers.update(headers or {})
+    try:
+        connection.request(method, parts.path + (f"?{parts.query}" if parts.query else ""),
+                           body=data, headers=all_headers)
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()

@@ -1,0 +1,222 @@
+"""Heroku's way of running the app, proven locally with real processes."""
+
+import json
+import re
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from flask import Response
+
+from tests.helpers import PROJECT_DIR, Dyno, free_port, heroku_url, manage, request, wait_for_http
+
+pytestmark = pytest.mark.postgres
+SECRET = "a-test-secret-key-that-is-long-enough"
+SLOW_PAGE_SECONDS = 3
+
+
+def web_dyno(tmp_path: Path, name: str, database: str, **env: str) -> tuple[Dyno, str]:
+    port = free_port()
+    env = {"APP_SETTINGS": "config.StagingConfig", "SECRET_KEY": SECRET,
+           "DATABASE_URL": heroku_url(database), "PORT": str(port), "DYNO": name,
+           "WORDCOUNT_ALLOW_PRIVATE_HOSTS": "true", **env}
+    dyno = Dyno(["gunicorn", "web:app"], tmp_path / f"{name}.log", **env)
+    return dyno, f"http://127.0.0.1:{port}"
+
+
+def test_make_heroku_local_runs_release_then_web_with_herokus_environment(postgres_url,
+                                                                          tmp_path):
+    port = free_port()
+    dyno = Dyno(["make", "--no-print-directory", "heroku-local"], tmp_path / "honcho.log",
+                PORT=str(port), DATABASE_URL=heroku_url(postgres_url))
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=60, process=dyno.process)
+        status, _, body = request(f"http://127.0.0.1:{port}/healthz")
+        assert (status, json.loads(body)) == (200, {"status": "ok", "database": "ok"})
+    finally:
+        dyno.stop()
+    output = dyno.output
+    # The release process ran the migration and finished before the web process began.
+    release_done = output.index("release.1 stopped (rc=0)")
+    assert "Running upgrade  -> 0001" in output[:release_done]
+    assert output.index(f"Listening at: http://0.0.0.0:{port}") > release_done
+    assert "Shutting down: Master" in output
+
+
+def test_a_dyno_boots_quickly_logs_request_ids_and_serves_on_port(postgres_url, tmp_path):
+    manage("db", "upgrade", DATABASE_URL=heroku_url(postgres_url))
+    dyno, url = web_dyno(tmp_path, "web.1", postgres_url)
+    try:
+        boot_seconds = wait_for_http(url + "/healthz", process=dyno.process)
+        status, _, _ = request(url + "/healthz", headers={"X-Request-ID": "req-4f2a"})
+    finally:
+        exit_status = dyno.stop()
+    assert status == 200
+    assert boot_seconds < 60  # Heroku's boot timeout (R10)
+    assert re.search(r'"GET /healthz HTTP/1.1" 200 \d+ \d+ms request_id=req-4f2a', dyno.output)
+    assert exit_status == 0
+
+
+def test_sigterm_lets_an_in_flight_request_finish(postgres_url, tmp_path, local_site):
+    manage("db", "upgrade", DATABASE_URL=heroku_url(postgres_url))
+
+    def slow_page():
+        time.sleep(SLOW_PAGE_SECONDS)
+        return Response("<p>finally here</p>", content_type="text/html")
+
+    page = local_site.add_view("/slow", slow_page)
+    dyno, url = web_dyno(tmp_path, "web.1", postgres_url)
+    wait_for_http(url + "/healthz", process=dyno.process)
+    outcome = {}
+    client = threading.Thread(target=lambda: outcome.update(
+        response=request(url + "/api/counts", "POST", {"url": page})))
+    client.start()
+    while "/slow" not in local_site.requests:
+        time.sleep(0.05)
+    stopping = time.monotonic()
+    exit_status = dyno.stop()
+    stopped_after = time.monotonic() - stopping
+    client.join(timeout=30)
+    status, _, body = outcome["response"]
+    assert status == 201
+    assert json.loads(body)["top_words"] == [{"word": "finally", "count": 1}]
+    assert exit_status == 0
+    assert stopped_after < 30  # Heroku sends SIGKILL 30 s after SIGTERM
+
+
+def test_two_web_dynos_and_a_release_share_one_database(postgres_url, tmp_path, local_site):
+    release = manage("db", "upgrade", DATABASE_URL=heroku_url(postgres_url), DYNO="release.1")
+    assert release.returncode == 0
+    page = local_site.add("/cats", "<p>cat cat dog</p>")
+    first, first_url = web_dyno(tmp_path, "web.1", postgres_url)
+    second, second_url = web_dyno(tmp_path, "web.2", postgres_url)
+    try:
+        wait_for_http(first_url + "/healthz", process=first.process)
+        wait_for_http(second_url + "/healthz", process=second.process)
+        status, headers, body = request(first_url + "/api/counts", "POST", {"url": page})
+        assert status == 201
+        read_status, _, read_body = request(second_url + headers["Location"])
+    finally:
+        assert (first.stop(), second.stop()) == (0, 0)
+    assert read_status == 200
+    assert json.loads(read_body) == json.loads(body)
+
+
+def test_production_redirects_plain_http_and_sends_security_headers(postgres_url, tmp_path):
+    manage("db", "upgrade", DATABASE_URL=heroku_url(postgres_url))
+    dyno, url = web_dyno(tmp_path, "web.1", postgres_url,
+                         APP_SETTINGS="config.ProductionConfig")
+    try:
+        wait_for_http(url + "/healthz", process=dyno.process)
+        plain = request(url + "/history?before=5", headers={"X-Forwarded-Proto": "http",
+                                                            "Host": "myapp.herokuapp.com"})
+        secure = request(url + "/", headers={"X-Forwarded-Proto": "https",
+                                             "Host": "myapp.herokuapp.com"})
+    finally:
+        dyno.stop()
+    status, headers, _ = plain
+    assert (status, headers["Location"]) == (301, "https://myapp.herokuapp.com/history?before=5")
+    status, headers, body = secure
+    assert status == 200
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    cookie = headers["Set-Cookie"]
+    assert "; Secure" in cookie and "; HttpOnly" in cookie and "; SameSite=Lax" in cookie
+    assert b"env-banner" not in body
+
+
+# --- Files Heroku and GitHub read ------------------------------------------------
+
+def test_procfile_runs_gunicorn_and_migrates_in_the_release_phase():
+    lines = (PROJECT_DIR / "Procfile").read_text().splitlines()
+    assert lines == ["web: gunicorn web:app", "release: python manage.py db upgrade"]
+
+
+def test_app_json_names_what_the_app_needs():
+    app = json.loads((PROJECT_DIR / "app.json").read_text())
+    assert app["addons"] == ["heroku-postgresql"]  # no plan: Heroku's default
+    assert app["env"]["SECRET_KEY"] == {"description": "Signs sessions and CSRF tokens.",
+                                        "generator": "secret"}
+    assert app["env"]["APP_SETTINGS"]["value"] in ("config.StagingConfig",
+                                                   "config.ProductionConfig")
+    assert app["formation"] == {"web": {"quantity": 1}}
+    assert app["buildpacks"] == [{"url": "heroku/python"}]
+
+
+def test_one_python_version_everywhere():
+    version = (PROJECT_DIR / ".python-version").read_text().strip()
+    environment = yaml.safe_load((PROJECT_DIR / "environment.yml").read_text())
+    assert f"python={version}" in environment["dependencies"]
+    workflow = (PROJECT_DIR / ".github/workflows/ci.yml").read_text()
+    assert "python-version-file: .python-version" in workflow
+
+
+def test_environment_yml_installs_exactly_the_pinned_requirements():
+    environment = yaml.safe_load((PROJECT_DIR / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
+    assert pip_section == ["-r requirements-dev.txt"]
+    dev = (PROJECT_DIR / "requirements-dev.txt").read_text().splitlines()
+    assert "-r requirements.txt" in dev
+    # conda installs Python and pip only, so nothing can drift from the pins.
+    assert [d for d in environment["dependencies"] if isinstance(d, str)] == [
+        f"python={(PROJECT_DIR / '.python-version').read_text().strip()}", "pip"]
+    for line in (PROJECT_DIR / "requirements.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[0-9][\w.]*", line), line
+
+
+def test_environment_yml_and_pip_resolve_to_the_same_set(tmp_path):
+    """pip's resolver, given environment.yml's pip section, picks exactly the pins."""
+    report = tmp_path / "report.json"
+    result = subprocess.run(
+        ["pip", "install", "--dry-run", "--quiet", "--ignore-installed", "--no-deps",
+         "--report", str(report), "-r", "requirements.txt"],
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
+    if result.returncode != 0:
+        pytest.skip(f"PyPI is not reachable: {result.stderr.strip().splitlines()[-1:]}")
+    resolved = {item["metadata"]["name"].lower().replace("_", "-"): item["metadata"]["version"]
+                for item in json.loads(report.read_text())["install"]}
+    pinned = {}
+    for line in (PROJECT_DIR / "requirements.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, version = line.split("==")
+            pinned[re.sub(r"\[.*\]", "", name).lower().replace("_", "-")] = version
+    assert resolved == pinned
+
+
+def test_no_second_package_manager_file_to_confuse_the_buildpack():
+    confusing = ["Pipfile", "Pipfile.lock", "poetry.lock", "uv.lock", "setup.py", "setup.cfg",
+                 "conda-requirements.txt", "runtime.txt", "pdm.lock"]
+    assert [name for name in confusing if (PROJECT_DIR / name).exists()] == []
+    assert "[project]" not in (PROJECT_DIR / "pyproject.toml").read_text()
+
+
+@pytest.mark.parametrize("schema, path", [
+    ("vendor.github-workflows", ".github/workflows/ci.yml"),
+    ("custom.github-workflows-require-timeout", ".github/workflows/ci.yml"),
+    ("vendor.dependabot", ".github/dependabot.yml"),
+])
+def test_github_files_match_githubs_schemas(schema, path):
+    result = subprocess.run(["check-jsonschema", "--builtin-schema", schema, path],
+                            cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_workflow_passes_zizmor_offline():
+    result = subprocess.run(["zizmor", "--offline", "--no-progress", ".github/workflows/ci.yml"],
+                            cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report." in result.stdout
+
+
+def test_workflow_pins_every_action_by_commit_and_reads_only():
+    workflow = yaml.safe_load((PROJECT_DIR / ".github/workflows/ci.yml").read_text())
+    assert workflow["permissions"] == {"contents": "read"}
+    uses = [step["uses"] for job in workflow["jobs"].values() for step in job["steps"]
+            if "uses" in step]
+    assert uses and all(re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", u) for u in uses)
