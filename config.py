@@ -17,7 +17,7 @@ class ConfigError(Exception):
     """A setting is missing or invalid; the message names it."""
 
 
-def database_url(url: str) -> str:
+def sqlalchemy_url(url: str) -> str:
     """Return ``url`` with PostgreSQL URLs pointed at psycopg 3.
 
     Heroku sets ``postgres://...``, a scheme SQLAlchemy 1.4+ no longer
@@ -36,7 +36,7 @@ class Environment:
     def __init__(self, environ: Mapping[str, str]):
         self._environ = environ
 
-    def str(self, name: str, default: str | None = None) -> str | None:
+    def text(self, name: str, default: str | None = None) -> str | None:
         return self._environ.get(name) or default
 
     def required(self, name: str, why: str) -> str:
@@ -45,7 +45,7 @@ class Environment:
             raise ConfigError(f"{name} is not set: {why}")
         return value
 
-    def int(self, name: str, default: int) -> int:
+    def integer(self, name: str, default: int) -> int:
         raw = self._environ.get(name, "").strip()
         if not raw:
             return default
@@ -54,7 +54,7 @@ class Environment:
         except ValueError:
             raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
 
-    def float(self, name: str, default: float) -> float:
+    def number(self, name: str, default: float) -> float:
         raw = self._environ.get(name, "").strip()
         if not raw:
             return default
@@ -63,7 +63,7 @@ class Environment:
         except ValueError:
             raise ConfigError(f"{name} must be a number, not {raw!r}") from None
 
-    def bool(self, name: str, default: bool) -> bool:
+    def flag(self, name: str, default: bool) -> bool:
         raw = self._environ.get(name, "").strip().lower()
         if not raw:
             return default
@@ -96,20 +96,20 @@ class Config:
     def __init__(self, environ: Mapping[str, str] = os.environ):
         env = Environment(environ)
         self.SECRET_KEY = self.secret_key(env)
-        self.SQLALCHEMY_DATABASE_URI = database_url(self.database_url(env))
+        self.SQLALCHEMY_DATABASE_URI = sqlalchemy_url(self.database_url(env))
         self.SQLALCHEMY_ENGINE_OPTIONS = self.engine_options(env)
-        self.WORDCOUNT_FETCH_TIMEOUT = env.float("WORDCOUNT_FETCH_TIMEOUT", 10.0)
-        self.WORDCOUNT_MAX_BYTES = env.int("WORDCOUNT_MAX_BYTES", 5_000_000)
-        self.WORDCOUNT_ALLOW_PRIVATE_HOSTS = env.bool(
+        self.WORDCOUNT_FETCH_TIMEOUT = env.number("WORDCOUNT_FETCH_TIMEOUT", 10.0)
+        self.WORDCOUNT_MAX_BYTES = env.integer("WORDCOUNT_MAX_BYTES", 5_000_000)
+        self.WORDCOUNT_ALLOW_PRIVATE_HOSTS = env.flag(
             "WORDCOUNT_ALLOW_PRIVATE_HOSTS", self.WORDCOUNT_ALLOW_PRIVATE_HOSTS
         )
 
     def secret_key(self, env: Environment) -> str:
-        return env.str("SECRET_KEY", DEFAULT_SECRET_KEY)
+        return env.text("SECRET_KEY", DEFAULT_SECRET_KEY)
 
     def database_url(self, env: Environment) -> str:
         # Relative SQLite paths live in the app's instance/ folder (git-ignored).
-        return env.str("DATABASE_URL", "sqlite:///development.sqlite3")
+        return env.text("DATABASE_URL", "sqlite:///development.sqlite3")
 
     def engine_options(self, env: Environment) -> dict:
         if not self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
@@ -118,12 +118,12 @@ class Config:
         # dynos x WEB_CONCURRENCY x that must stay under the plan's limit.
         return {
             "pool_pre_ping": True,
-            "pool_size": env.int("DB_POOL_SIZE", 5),
-            "max_overflow": env.int("DB_MAX_OVERFLOW", 2),
-            "pool_timeout": env.float("DB_POOL_TIMEOUT", 10.0),
+            "pool_size": env.integer("DB_POOL_SIZE", 5),
+            "max_overflow": env.integer("DB_MAX_OVERFLOW", 2),
+            "pool_timeout": env.number("DB_POOL_TIMEOUT", 10.0),
             "pool_recycle": 300,
             # Fail fast when the database is down instead of hanging a worker.
-            "connect_args": {"connect_timeout": env.int("DB_CONNECT_TIMEOUT", 5)},
+            "connect_args": {"connect_timeout": env.integer("DB_CONNECT_TIMEOUT", 5)},
         }
 
 
@@ -143,7 +143,7 @@ class TestingConfig(Config):
     WORDCOUNT_ALLOW_PRIVATE_HOSTS = True
 
     def database_url(self, env: Environment) -> str:
-        return env.str("TEST_DATABASE_URL", "sqlite://")
+        return env.text("TEST_DATABASE_URL", "sqlite://")
 
 
 class ProductionConfig(Config):

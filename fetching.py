@@ -66,7 +66,10 @@ def normalize_url(raw: str) -> str:
         raise FetchError("invalid_url", "The URL contains spaces or control characters.")
     if "://" not in url:
         url = "http://" + url
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        raise FetchError("invalid_url", "The URL is not valid.") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise FetchError("invalid_url", "Only http:// and https:// URLs can be counted.")
     if parts.username is not None or parts.password is not None:

@@ -10,15 +10,15 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
-from sqlalchemy.orm import load_only
+from sqlalchemy import JSON, Row, cast, func, literal, select, type_coerce
+from sqlalchemy.dialects.postgresql import JSONPATH
 from wtforms import StringField
 from wtforms.validators import InputRequired
 
 from counting import count_page
 from errors import AppError
 from fetching import FetchError, FetchLimits, fetch_page
-from models import Result, db
+from models import JSONDocument, Result, db
 
 bp = Blueprint("wordcount", __name__)
 api = Blueprint("wordcount_api", __name__, url_prefix="/api")
@@ -61,23 +61,42 @@ def count_url(url: str) -> Result:
     return result
 
 
-def get_result(result_id: int) -> Result:
-    result = db.session.get(Result, result_id)
-    if result is None:
+def top_pairs(column, n: int):
+    """The first ``n`` [word, count] pairs of a counts column, sliced in the
+    database: reading a page with 50,000 distinct words costs no more than
+    one with ten, because the full list never leaves the database."""
+    if db.engine.dialect.name == "postgresql":
+        path = cast(literal("$[0 to $last]"), JSONPATH)
+        return func.jsonb_path_query_array(column, path, func.jsonb_build_object("last", n - 1),
+                                           type_=JSONDocument)
+    pairs = func.json_each(column).table_valued("key", "value")
+    first = select(func.json_group_array(func.json(pairs.c.value))).where(pairs.c.key < n)
+    return type_coerce(first.scalar_subquery(), JSON)
+
+
+def results_query(n: int | None = None):
+    """Results newest first: the summary columns, and the top ``n`` words."""
+    columns = [Result.id, Result.url, Result.created_at, Result.total_words, Result.unique_words]
+    if n is not None:
+        columns += [top_pairs(Result.result_no_stop_words, n).label("top_words"),
+                    top_pairs(Result.result_all, n).label("top_words_all")]
+    return select(*columns).order_by(Result.id.desc())
+
+
+def get_result(result_id: int, n: int = TOP_WORDS) -> Row:
+    row = db.session.execute(results_query(n).where(Result.id == result_id)).first()
+    if row is None:
         abort(404, description=f"No result with id {result_id}.")
-    return result
+    return row
 
 
-def newest_results(before: int | None, limit: int, summary_only: bool = False) -> list[Result]:
-    """Results newest first, ``id < before``: keyset pagination, so a page
-    costs the same however many rows the table holds."""
-    query = select(Result).order_by(Result.id.desc()).limit(limit)
+def newest_results(before: int | None, limit: int, n: int | None = None) -> list[Row]:
+    """Keyset pagination (``id < before``): a page costs the same however
+    many rows the table holds."""
+    query = results_query(n).limit(limit)
     if before is not None:
         query = query.where(Result.id < before)
-    if summary_only:
-        query = query.options(load_only(Result.url, Result.created_at,
-                                        Result.total_words, Result.unique_words))
-    return list(db.session.scalars(query))
+    return list(db.session.execute(query))
 
 
 # --- Pages -------------------------------------------------------------------
@@ -106,24 +125,19 @@ def form_expired(error: CSRFError):
 
 
 def render_index(form: URLForm, error: str | None = None):
-    latest = newest_results(None, LATEST_ON_INDEX, summary_only=True)
+    latest = newest_results(None, LATEST_ON_INDEX)
     return render_template("index.html", form=form, error=error, latest=latest)
 
 
 @bp.get("/results/<int:result_id>")
 def result(result_id: int):
-    result = get_result(result_id)
-    return render_template(
-        "result.html", result=result,
-        top_words=result.result_no_stop_words[:TOP_WORDS],
-        top_words_all=result.result_all[:TOP_WORDS],
-    )
+    return render_template("result.html", result=get_result(result_id))
 
 
 @bp.get("/history")
 def history():
     before = request.args.get("before", type=int)
-    rows = newest_results(before, HISTORY_PAGE_SIZE + 1, summary_only=True)
+    rows = newest_results(before, HISTORY_PAGE_SIZE + 1)
     older = rows[-2].id if len(rows) > HISTORY_PAGE_SIZE else None
     return render_template("history.html", results=rows[:HISTORY_PAGE_SIZE], older=older)
 
@@ -139,15 +153,15 @@ def int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
     return int(raw)
 
 
-def result_body(result: Result, n: int) -> dict:
+def result_body(row: Row) -> dict:
     return {
-        "id": result.id,
-        "url": result.url,
-        "created_at": result.created_at.isoformat(),
-        "total_words": result.total_words,
-        "unique_words": result.unique_words,
-        "top_words": [{"word": w, "count": c} for w, c in result.result_no_stop_words[:n]],
-        "top_words_all": [{"word": w, "count": c} for w, c in result.result_all[:n]],
+        "id": row.id,
+        "url": row.url,
+        "created_at": row.created_at.isoformat(),
+        "total_words": row.total_words,
+        "unique_words": row.unique_words,
+        "top_words": [{"word": w, "count": c} for w, c in row.top_words],
+        "top_words_all": [{"word": w, "count": c} for w, c in row.top_words_all],
     }
 
 
@@ -156,18 +170,21 @@ def create_count():
     if not request.is_json:
         raise AppError("unsupported_media_type",
                        "Send the request body as application/json.", 415)
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than Python's JSON decoder goes
+        payload = None
     if not isinstance(payload, dict) or not isinstance(payload.get("url"), str):
         raise AppError("bad_request", 'Send a JSON object such as {"url": "https://example.com/"}.')
     n = int_arg("n", TOP_WORDS, 1, MAX_TOP_WORDS)
     result = count_url(payload["url"])
     location = url_for(".get_count", result_id=result.id)
-    return result_body(result, n), 201, {"Location": location}
+    return result_body(get_result(result.id, n)), 201, {"Location": location}
 
 
 @api.get("/counts/<int:result_id>")
 def get_count(result_id: int):
-    return result_body(get_result(result_id), int_arg("n", TOP_WORDS, 1, MAX_TOP_WORDS))
+    return result_body(get_result(result_id, int_arg("n", TOP_WORDS, 1, MAX_TOP_WORDS)))
 
 
 @api.get("/counts")
@@ -175,8 +192,8 @@ def list_counts():
     limit = int_arg("limit", 20, 1, 100)
     before = int_arg("before", None, 1, 2**63 - 1)
     n = int_arg("n", TOP_WORDS, 1, MAX_TOP_WORDS)
-    rows = newest_results(before, limit + 1)
-    items = [result_body(row, n) for row in rows[:limit]]
+    rows = newest_results(before, limit + 1, n)
+    items = [result_body(row) for row in rows[:limit]]
     more = len(rows) > limit
     next_url = url_for(".list_counts", limit=limit, before=rows[limit - 1].id) if more else None
     return {"items": items, "next": next_url}

@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
-from config import TestingConfig, database_url
+from config import TestingConfig, sqlalchemy_url
 from models import db
 from web import create_app
 
@@ -38,7 +38,7 @@ OPENAPI = json.loads((PROJECT_DIR / "openapi.json").read_text())
 @pytest.fixture(scope="session")
 def postgres_admin():
     """An AUTOCOMMIT engine on the test server, for CREATE/DROP DATABASE."""
-    engine = create_engine(database_url(POSTGRES_SERVER), isolation_level="AUTOCOMMIT")
+    engine = create_engine(sqlalchemy_url(POSTGRES_SERVER), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect():
             pass

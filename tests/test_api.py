@@ -120,6 +120,8 @@ def test_a_slow_page_is_fetch_timeout(app, client, local_site):
      415, "unsupported_media_type"),
     ({"data": "x" * 100_000, "content_type": "application/json"}, 413,
      "request_entity_too_large"),
+    ({"data": "[" * 20_000 + "]" * 20_000, "content_type": "application/json"}, 400,
+     "bad_request"),
 ])
 def test_malformed_requests_get_json_errors(app, client, kwargs, status, code):
     response = client.post("/api/counts", **kwargs)

@@ -6,7 +6,7 @@ import sys
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from config import database_url
+from config import sqlalchemy_url
 from tests.helpers import (
     PROJECT_DIR,
     copy_project,
@@ -26,7 +26,7 @@ def empty_database(request, tmp_path) -> str:
 
 
 def tables(url: str) -> set[str]:
-    engine = create_engine(database_url(url))
+    engine = create_engine(sqlalchemy_url(url))
     try:
         return set(inspect(engine).get_table_names())
     finally:
@@ -34,7 +34,7 @@ def tables(url: str) -> set[str]:
 
 
 def columns(url: str, table: str) -> set[str]:
-    engine = create_engine(database_url(url))
+    engine = create_engine(sqlalchemy_url(url))
     try:
         return {column["name"] for column in inspect(engine).get_columns(table)}
     finally:
@@ -70,7 +70,7 @@ def test_history_and_heads(empty_database):
 
 def test_results_columns_are_jsonb_on_postgresql(postgres_url):
     manage("db", "upgrade", DATABASE_URL=postgres_url)
-    engine = create_engine(database_url(postgres_url))
+    engine = create_engine(sqlalchemy_url(postgres_url))
     with engine.connect() as connection:
         types = dict(connection.execute(text(
             "SELECT column_name, data_type FROM information_schema.columns "
@@ -126,7 +126,7 @@ def test_concurrent_upgrades_apply_each_revision_once(postgres_url):
     outputs = [process.communicate(timeout=60)[0] for process in processes]
     assert [process.returncode for process in processes] == [0, 0, 0], outputs
     assert sum(out.count("Running upgrade  -> 0001") for out in outputs) == 1
-    engine = create_engine(database_url(postgres_url))
+    engine = create_engine(sqlalchemy_url(postgres_url))
     with engine.connect() as connection:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
     engine.dispose()

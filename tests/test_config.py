@@ -7,8 +7,8 @@ from config import (
     ProductionConfig,
     StagingConfig,
     TestingConfig,
-    database_url,
     load_config,
+    sqlalchemy_url,
 )
 
 PRODUCTION_ENV = {"DATABASE_URL": "postgres://u:p@db.example:5432/app", "SECRET_KEY": "s3cret"}
@@ -46,8 +46,8 @@ def test_misspelled_app_settings_names_the_variable_and_the_valid_classes():
     ("postgresql+psycopg://host/db", "postgresql+psycopg://host/db"),
     ("sqlite:///x.db", "sqlite:///x.db"),
 ])
-def test_database_url_points_postgresql_at_psycopg3(url, expected):
-    assert database_url(url) == expected
+def test_sqlalchemy_url_points_postgresql_at_psycopg3(url, expected):
+    assert sqlalchemy_url(url) == expected
 
 
 def test_production_rewrites_herokus_postgres_scheme():

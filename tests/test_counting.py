@@ -1,10 +1,11 @@
+import unicodedata
 from collections import Counter
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from counting import count_page, count_words, decode_html, load_stop_words, visible_text
+from counting import WORD, count_page, count_words, decode_html, load_stop_words, visible_text
 
 
 def words_of(html: str) -> Counter:
@@ -101,6 +102,26 @@ def test_count_page_accepts_a_custom_stop_word_list():
 ])
 def test_decoding_order_is_bom_header_meta_then_utf8(body, declared, expected):
     assert expected in decode_html(body, declared)
+
+
+def reference_count(text: str) -> Counter:
+    """The plain definition that count_words computes faster."""
+    text = unicodedata.normalize("NFC", text).lower().replace("\u2019", "'")
+    return Counter(WORD.findall(text))
+
+
+@given(st.text())
+def test_count_words_matches_the_plain_definition(text):
+    assert count_words(text) == reference_count(text)
+
+
+@given(st.lists(st.sampled_from(["Don't", "DON’T", "don't", "'don't'", "Ünïcode", "ÜNÏCODE",
+                                 "ΟΔΟΣ", "οδός.", "日本語", "x-y", "-", "'", "A1b", "İstanbul",
+                                 "ß", "ẞ", "well-Known", "a\u0308"]), max_size=30),
+       st.sampled_from([" ", "\n", ". ", ",", "\u00a0", "--"]))
+def test_count_words_matches_the_plain_definition_on_tricky_tokens(tokens, separator):
+    text = separator.join(tokens)
+    assert count_words(text) == reference_count(text)
 
 
 @given(st.text())

@@ -4,6 +4,8 @@ import time
 
 import pytest
 from flask import Response
+from hypothesis import given
+from hypothesis import strategies as st
 
 import fetching
 from fetching import FetchError, FetchLimits, fetch_page, is_public_address, normalize_url
@@ -36,7 +38,8 @@ def test_normalize_url_accepts_http_and_bare_hosts(raw, expected):
     "javascript:alert(1)", "mailto:someone@example.com", "http://", "http:///path",
     "http://user:pass@example.com/", "http://evil.com@example.com/",
     "http://example.com:99999/", "http://example.com:port/", "http://exa mple.com/",
-    "http://example.com/\x00", "http://example.com/a\nb", "http://" + "a" * 2100 + ".com/",
+    "http://example.com/\x00", "http://example.com/a\nb", "[", "http://[::1/",
+    "http://" + "a" * 2100 + ".com/",
 ])
 def test_normalize_url_refuses(raw):
     with pytest.raises(FetchError) as error:
@@ -61,7 +64,8 @@ def test_public_addresses_are_allowed(address):
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "2130706433", "0x7f000001", "0177.0.0.1",
-                                  "127.1", "localhost", "[::1]", "[::ffff:127.0.0.1]"])
+                                  "127.1", "localhost", "[::1]", "[::ffff:127.0.0.1]",
+                                  "①②⑦.⓪.⓪.①", "１２７．０．０．１"])
 def test_every_spelling_of_loopback_is_blocked_before_any_request(local_site, host):
     url = local_site.add("/page", "<p>secret</p>")
     port_url = url.replace("127.0.0.1", host)
@@ -224,5 +228,23 @@ def test_a_refused_connection_is_fetch_failed():
     assert error.message.startswith("Could not connect to 127.0.0.1")
 
 
-def test_an_unknown_host_is_fetch_failed():
-    assert fetch_error("http://no-such-host.invalid/").code == "fetch_failed"
+def test_an_unknown_host_is_fetch_failed(monkeypatch):
+    # Simulated: a real lookup would ask a resolver outside this machine.
+    def no_such_host(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
+    error = fetch_error("http://no-such-host.invalid/")
+    assert (error.code, error.message) == ("fetch_failed",
+                                           "Could not find the host 'no-such-host.invalid'.")
+
+
+@given(st.text(max_size=300))
+def test_normalize_url_accepts_only_http_urls_or_says_invalid_url(raw):
+    try:
+        url = normalize_url(raw)
+    except FetchError as error:
+        assert error.code == "invalid_url"
+    else:
+        assert url.lower().startswith(("http://", "https://"))
+        assert not any(ord(char) < 33 for char in url)

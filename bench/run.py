@@ -1,0 +1,579 @@
+"""Benchmarks: every figure a ratio of two things measured side by side in one run.
+
+    make bench          the full run: writes bench/RESULTS.md and bench/results.json
+    make bench-smoke    a few seconds on tiny inputs, so the harness never rots (CI)
+
+Needs PostgreSQL on 127.0.0.1:5432, wrk and hyperfine (Debian packages), and
+the pages of Debian's python3-doc (or --corpus DIR). All traffic stays on
+127.0.0.1.
+"""
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import platform
+import pstats
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BENCH_DIR.parent
+sys.path[:0] = [str(PROJECT_DIR), str(BENCH_DIR)]
+
+from counting import count_page, load_stop_words  # noqa: E402
+
+DEFAULT_CORPUS = Path("/usr/share/doc/python3/html")
+POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+TARGETS = {  # key: (comparison, bound)
+    "counting.speedup_vs_original": (">=", 30.0),
+    "counting.vs_parse_only": ("<=", 2.0),
+    "http.floor_ratio": (">=", 0.5),
+    "http.history_scaling": ("<=", 1.5),
+    "startup.import_ratio": ("<=", 1.5),
+}
+
+
+class Settings:
+    def __init__(self, smoke: bool):
+        self.smoke = smoke
+        self.min_pages, self.min_bytes = (8, 0) if smoke else (200, 20_000_000)
+        self.rounds = 1 if smoke else 5
+        self.original_rounds = 1 if smoke else 3
+        self.original_pages = 3 if smoke else None  # None: the whole corpus
+        self.wrk_seconds = 1 if smoke else 5
+        self.wrk_runs = 1 if smoke else 3
+        self.connections = [8] if smoke else [8, 32]
+        self.worker_classes = ["gthread"] if smoke else ["gthread", "sync"]
+        self.history_rows = (1_000, 5_000) if smoke else (1_000, 1_000_000)
+        self.hyperfine_runs = 2 if smoke else 10
+
+
+# --- Corpus --------------------------------------------------------------------
+
+def load_corpus(folder: Path, settings: Settings) -> list[tuple[str, bytes]]:
+    """A fixed selection: files in sorted order until both minimums are met."""
+    pages, size = [], 0
+    for path in sorted(folder.rglob("*.html")):
+        body = path.read_bytes()
+        pages.append((str(path.relative_to(folder)), body))
+        size += len(body)
+        if len(pages) >= settings.min_pages and size >= settings.min_bytes:
+            return pages
+    if len(pages) < settings.min_pages:
+        raise SystemExit(f"Error: {folder} has {len(pages)} .html files; "
+                         f"{settings.min_pages} are needed")
+    return pages
+
+
+# --- Counting --------------------------------------------------------------------
+
+def bench_counting(pages: list[tuple[str, bytes]], settings: Settings) -> dict:
+    """Ours, the original and bare parsers, alternating in this process."""
+    from original import count_original
+    from selectolax.lexbor import LexborHTMLParser
+
+    bodies = [body for _, body in pages]
+    texts = [body.decode("utf-8", "replace") for body in bodies]
+    original_texts = texts[: settings.original_pages] if settings.original_pages else texts
+    stop_words = load_stop_words()
+
+    def ours():
+        for body in bodies:
+            count_page(body, stop_words=stop_words)
+
+    def original():
+        for text in original_texts:
+            count_original(text, stop_words)
+
+    def parse_lexbor():
+        for body in bodies:
+            LexborHTMLParser(body.decode("utf-8", "replace")).text(separator=" ")
+
+    def parse_lxml():
+        import lxml.html
+
+        for body in bodies:
+            lxml.html.document_fromstring(body.decode("utf-8", "replace")).text_content()
+
+    times = {"ours": [], "original": [], "lexbor": [], "lxml": []}
+    for round_number in range(settings.rounds):
+        times["ours"].append(timed(ours))
+        times["lexbor"].append(timed(parse_lexbor))
+        times["lxml"].append(timed(parse_lxml))
+        if round_number < settings.original_rounds:
+            times["original"].append(timed(original))
+
+    megabytes = sum(map(len, bodies)) / 1e6
+    original_megabytes = sum(len(t.encode()) for t in original_texts) / 1e6
+    ours_s = statistics.median(times["ours"])
+    original_s = statistics.median(times["original"])
+    floor_s = min(statistics.median(times["lexbor"]), statistics.median(times["lxml"]))
+    ours_rate, original_rate = megabytes / ours_s, original_megabytes / original_s
+    return {
+        "speedup_vs_original": round(ours_rate / original_rate, 1),
+        "vs_parse_only": round(ours_s / floor_s, 2),
+        "mb_per_s": round(ours_rate, 1),
+        "original_mb_per_s": round(original_rate, 2),
+        "parse_only_mb_per_s": {"lexbor": round(megabytes / statistics.median(times["lexbor"]), 1),
+                                "lxml": round(megabytes / statistics.median(times["lxml"]), 1)},
+        "seconds": {name: [round(t, 3) for t in values] for name, values in times.items()},
+        "peak_rss_mb": counting_peak_rss(pages),
+    }
+
+
+def timed(function) -> float:
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
+
+
+def counting_peak_rss(pages: list[tuple[str, bytes]]) -> float:
+    """Peak resident memory of a fresh process that counts every page."""
+    with tempfile.TemporaryDirectory() as folder:
+        for index, (_, body) in enumerate(pages):
+            Path(folder, f"{index:05}.html").write_bytes(body)
+        script = ("import resource, sys, pathlib; from counting import count_page\n"
+                  "for page in sorted(pathlib.Path(sys.argv[1]).iterdir()):\n"
+                  "    count_page(page.read_bytes())\n"
+                  "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+        output = subprocess.run([sys.executable, "-c", script, folder], cwd=PROJECT_DIR,
+                                capture_output=True, text=True, check=True).stdout
+    return round(int(output) / 1024, 1)
+
+
+def counting_profile(pages: list[tuple[str, bytes]]) -> str:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _, body in pages:
+        count_page(body)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(8)
+    return "\n".join(line for line in out.getvalue().splitlines()
+                     if re.match(r"\s+\d", line) or "ncalls" in line)
+
+
+# --- Servers -------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"Error: server exited with {process.returncode} before serving")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise SystemExit(f"Error: nothing listened on port {port} within {timeout} s")
+
+
+@contextmanager
+def server(command: list[str], env: dict, port: int):
+    process = subprocess.Popen(command, cwd=PROJECT_DIR, env={**os.environ, **env,
+                                                               "PORT": str(port)},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    try:
+        wait_for_port(port, process)
+        yield process
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+@contextmanager
+def bench_database():
+    import psycopg
+
+    name = f"wordcount_bench_{os.getpid()}"
+    with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"{POSTGRES_SERVER}/{name}"
+    try:
+        yield url
+    finally:
+        with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def sql(url: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(statement)
+
+
+# --- HTTP ------------------------------------------------------------------------------
+
+def wrk(url: str, connections: int, seconds: int, script: Path | None = None) -> dict:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    if script:
+        command += ["-s", str(script)]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    return {
+        "requests_per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50_ms": latency_ms(re.search(r"\s50%\s+([\d.]+\w+)", output).group(1)),
+        "p99_ms": latency_ms(re.search(r"\s99%\s+([\d.]+\w+)", output).group(1)),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(1).strip() if socket_errors else None,
+    }
+
+
+def measure(url: str, connections: int, settings: Settings, script: Path | None = None) -> dict:
+    """The median of several wrk runs (by requests/s), after a short warm-up."""
+    wrk(url, connections, 1, script)
+    runs = sorted((wrk(url, connections, settings.wrk_seconds, script)
+                   for _ in range(settings.wrk_runs)), key=lambda run: run["requests_per_s"])
+    median = runs[len(runs) // 2]
+    return {**median, "requests_per_s_runs": [run["requests_per_s"] for run in runs]}
+
+
+def latency_ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(\w+)", value).groups()
+    return round(float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit], 3)
+
+
+def post_script(folder: Path, page_url: str) -> Path:
+    script = folder / "post.lua"
+    body = json.dumps({"url": page_url}).replace('"', '\\"')
+    script.write_text('wrk.method = "POST"\n'
+                      f'wrk.body = "{body}"\n'
+                      'wrk.headers["Content-Type"] = "application/json"\n')
+    return script
+
+
+def hundred_kb_page(pages: list[tuple[str, bytes]]) -> bytes:
+    """The corpus page closest to 100 kB."""
+    return min((body for _, body in pages), key=lambda body: abs(len(body) - 100_000))
+
+
+def worker_rss_mb(master: subprocess.Popen) -> float:
+    workers = subprocess.run(["pgrep", "-P", str(master.pid)], capture_output=True,
+                             text=True).stdout.split()
+    sizes = []
+    for pid in workers:
+        status = Path(f"/proc/{pid}/status").read_text()
+        sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
+    return round(max(sizes), 1)
+
+
+def bench_http(pages, settings: Settings, database: str, folder: Path) -> dict:
+    app_env = {"APP_SETTINGS": "config.StagingConfig", "SECRET_KEY": "bench-" + "x" * 32,
+               "DATABASE_URL": database, "WORDCOUNT_ALLOW_PRIVATE_HOSTS": "true"}
+    subprocess.run([sys.executable, "manage.py", "db", "upgrade"], cwd=PROJECT_DIR,
+                   env={**os.environ, **app_env}, check=True, capture_output=True)
+    site = folder / "site"
+    site.mkdir()
+    page = hundred_kb_page(pages)
+    (site / "page.html").write_bytes(page)
+    site_port = free_port()
+    page_url = f"http://127.0.0.1:{site_port}/page.html"
+    script = post_script(folder, page_url)
+    results: dict = {"post_page_kb": round(len(page) / 1000, 1), "runs": {}}
+
+    with server([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(site_port),
+                 "--directory", str(site)], {}, site_port):
+        for worker_class in settings.worker_classes:
+            extra = [] if worker_class == "gthread" else ["--worker-class", worker_class]
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            with server(["gunicorn", "web:app", *extra], app_env, port) as master:
+                result_id = seed_result(base, page_url)
+                endpoints = {
+                    "GET /healthz": (f"{base}/healthz", None),
+                    "GET /results/<id>": (f"{base}/results/{result_id}", None),
+                    "GET /api/counts/<id>": (f"{base}/api/counts/{result_id}", None),
+                    "GET /history": (f"{base}/history", None),
+                    "POST /api/counts": (f"{base}/api/counts", script),
+                }
+                for connections in settings.connections:
+                    key = f"{worker_class}/c{connections}"
+                    results["runs"][key] = {
+                        name: measure(url, connections, settings, lua)
+                        for name, (url, lua) in endpoints.items()
+                    }
+                if worker_class == "gthread":
+                    results["worker_rss_mb"] = worker_rss_mb(master)
+            port = free_port()
+            with server(["gunicorn", "--pythonpath", str(BENCH_DIR), "hello:app", *extra],
+                        app_env, port):
+                for connections in settings.connections:
+                    results["runs"][f"{worker_class}/c{connections}"]["hello (bare Flask)"] = (
+                        measure(f"http://127.0.0.1:{port}/", connections, settings))
+    results["floor_ratios"] = {
+        run: round(endpoints["GET /api/counts/<id>"]["requests_per_s"]
+                   / endpoints["hello (bare Flask)"]["requests_per_s"], 2)
+        for run, endpoints in results["runs"].items()
+    }
+    results["floor_ratio"] = results["floor_ratios"][f"gthread/c{settings.connections[-1]}"]
+    results["api_profile"] = api_profile(app_env, result_id)
+    return results
+
+
+def api_profile(app_env: dict, result_id: int) -> str:
+    """Where one GET /api/counts/<id> spends its time, in-process (cProfile)."""
+    from config import StagingConfig
+    from web import create_app
+
+    app = create_app(StagingConfig(app_env))
+    client = app.test_client()
+    for _ in range(50):
+        client.get(f"/api/counts/{result_id}")
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    for _ in range(300):
+        client.get(f"/api/counts/{result_id}")
+    profiler.disable()
+    per_request_ms = (time.perf_counter() - started) / 300 * 1000
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(10)
+    lines = [line for line in out.getvalue().splitlines()
+             if re.match(r"\s+\d", line) or "ncalls" in line]
+    return f"{per_request_ms:.2f} ms per request under the profiler\n" + "\n".join(lines)
+
+
+def seed_result(base: str, page_url: str) -> int:
+    import urllib.request
+
+    request = urllib.request.Request(f"{base}/api/counts", method="POST",
+                                     data=json.dumps({"url": page_url}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["id"]
+
+
+def bench_history_scaling(settings: Settings, database: str) -> dict:
+    """GET /history p50 with few rows, then with very many."""
+    app_env = {"APP_SETTINGS": "config.StagingConfig", "SECRET_KEY": "bench-" + "x" * 32,
+               "DATABASE_URL": database}
+    small, large = settings.history_rows
+    port = free_port()
+    figures = {}
+    with server(["gunicorn", "web:app"], app_env, port):
+        for rows in (small, large):
+            load_rows(database, rows)
+            figures[rows] = {
+                "first_page": measure(f"http://127.0.0.1:{port}/history", 4, settings),
+                "middle_page": measure(f"http://127.0.0.1:{port}/history?before={rows // 2}",
+                                       4, settings),
+            }
+    ratio = figures[large]["first_page"]["p50_ms"] / figures[small]["first_page"]["p50_ms"]
+    middle = figures[large]["middle_page"]["p50_ms"] / figures[small]["middle_page"]["p50_ms"]
+    return {"rows": [small, large], "history_scaling": round(ratio, 2),
+            "history_scaling_middle_page": round(middle, 2),
+            "p50_ms": {str(rows): {page: f["p50_ms"] for page, f in by_page.items()}
+                       for rows, by_page in figures.items()}}
+
+
+def load_rows(database: str, rows: int) -> None:
+    """Replace the table's rows with ``rows`` small results, oldest first."""
+    sql(database, "TRUNCATE results RESTART IDENTITY")
+    sql(database, f"""
+        INSERT INTO results (url, created_at, total_words, unique_words,
+                             result_all, result_no_stop_words)
+        SELECT 'https://example.com/page/' || g, now() - ({rows} - g) * interval '1 second',
+               g % 5000, g % 900, '[["word", 3], ["other", 1]]', '[["other", 1]]'
+        FROM generate_series(1, {rows}) AS g""")
+    sql(database, "ANALYZE results")
+
+
+# --- Start-up ------------------------------------------------------------------------
+
+def bench_startup(settings: Settings, database: str, folder: Path) -> dict:
+    python = sys.executable
+    commands = {
+        "baseline": f"{python} -c 'import flask, flask_sqlalchemy, flask_migrate'",
+        "import_web": f"{python} -c 'import web'",
+        "db_current": f"{python} manage.py db current",
+    }
+    export = folder / "hyperfine.json"
+    subprocess.run(["hyperfine", "--warmup", "2", "--runs", str(settings.hyperfine_runs),
+                    "--style", "none", "--export-json", str(export),
+                    *[arg for name, command in commands.items()
+                      for arg in ("--command-name", name, command)]],
+                   cwd=PROJECT_DIR, env={**os.environ, "DATABASE_URL": database}, check=True,
+                   capture_output=True)
+    medians = {run["command"]: run["median"] for run in json.loads(export.read_text())["results"]}
+    return {
+        "median_s": {name: round(seconds, 3) for name, seconds in medians.items()},
+        "import_ratio": round(medians["import_web"] / medians["baseline"], 2),
+        "db_current_ratio": round(medians["db_current"] / medians["baseline"], 2),
+    }
+
+
+# --- Report --------------------------------------------------------------------------
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    postgres = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+        "packages": {name: metadata.version(name) for name in
+                     ("flask", "sqlalchemy", "gunicorn", "psycopg", "selectolax",
+                      "beautifulsoup4", "nltk")},
+        "postgresql": postgres.split()[-1] if postgres else None,
+        "wrk": subprocess.run(["wrk", "--version"], capture_output=True,
+                              text=True).stdout.split()[1],
+    }
+
+
+def flatten(results: dict) -> dict:
+    return {
+        "counting.speedup_vs_original": results["counting"]["speedup_vs_original"],
+        "counting.vs_parse_only": results["counting"]["vs_parse_only"],
+        "http.floor_ratio": results["http"]["floor_ratio"],
+        "http.history_scaling": results["http"]["history_scaling"],
+        "startup.import_ratio": results["startup"]["import_ratio"],
+    }
+
+
+def verdicts(results: dict) -> dict:
+    out = {}
+    for key, value in flatten(results).items():
+        comparison, bound = TARGETS[key]
+        met = value >= bound if comparison == ">=" else value <= bound
+        out[key] = {"value": value, "target": f"{comparison} {bound}", "met": met}
+    return out
+
+
+def write_report(results: dict, output: Path, profile: str | None) -> None:
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    m, c, h, s = results["machine"], results["counting"], results["http"], results["startup"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `make bench{'-smoke' if results['smoke'] else ''}` on {m['date']}: "
+        f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, PostgreSQL {m['postgresql']}, "
+        f"wrk {m['wrk']}; " + ", ".join(f"{k} {v}" for k, v in m["packages"].items()) + ".",
+        "",
+        f"Corpus: {results['corpus']['pages']} pages, {results['corpus']['megabytes']} MB "
+        f"({results['corpus']['folder']}, sorted, first pages up to the size).",
+        "",
+        "## Targets",
+        "",
+        "| figure | value | target | met |",
+        "| --- | --- | --- | --- |",
+    ]
+    for key, verdict in results["verdicts"].items():
+        lines.append(f"| `{key}` | {verdict['value']} | {verdict['target']} | "
+                     f"{'yes' if verdict['met'] else '**no**'} |")
+    lines += [
+        "",
+        "## Counting",
+        "",
+        f"Ours: {c['mb_per_s']} MB/s; the original pipeline: {c['original_mb_per_s']} MB/s; "
+        f"parsing and text extraction alone: lexbor {c['parse_only_mb_per_s']['lexbor']} MB/s, "
+        f"lxml {c['parse_only_mb_per_s']['lxml']} MB/s. Medians of alternating rounds in one "
+        f"process (seconds: {c['seconds']}). Peak RSS of a process counting every page: "
+        f"{c['peak_rss_mb']} MB.",
+        "",
+        "## HTTP",
+        "",
+        f"gunicorn as the Procfile runs it (gthread), beside plain sync workers; PostgreSQL; "
+        f"wrk for {results['settings']['wrk_seconds']} s per row, 2 threads, on 127.0.0.1. "
+        f"`POST /api/counts` fetches a {h['post_page_kb']} kB page from a local server. "
+        f"Worker RSS after the run: {h['worker_rss_mb']} MB.",
+        "",
+        "| workers / connections | endpoint | requests/s | p50 ms | p99 ms | non-2xx |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for run, endpoints in h["runs"].items():
+        for name, f in endpoints.items():
+            lines.append(f"| {run} | {name} | {f['requests_per_s']:.0f} | {f['p50_ms']} | "
+                         f"{f['p99_ms']} | {f['non_2xx']} |")
+    lines += [
+        "",
+        f"Each row is the median of {results['settings']['wrk_runs']} runs after a warm-up. "
+        f"`http.floor_ratio` is `GET /api/counts/<id>` over the bare Flask app, gthread, "
+        f"{results['settings']['connections'][-1]} connections; for every run: "
+        f"{h['floor_ratios']}.",
+        "",
+        f"History: p50 of `GET /history` with {h['rows'][1]:,} rows over {h['rows'][0]:,} rows: "
+        f"first page {h['history_scaling']}, a page in the middle "
+        f"{h['history_scaling_middle_page']} (p50 ms: {h['p50_ms']}).",
+        "",
+        "## Start-up",
+        "",
+        f"Median wall time (hyperfine): {s['median_s']}. `import web` over importing Flask, "
+        f"Flask-SQLAlchemy and Flask-Migrate: {s['import_ratio']}; `manage.py db current` "
+        f"(PostgreSQL) over the same: {s['db_current_ratio']}.",
+    ]
+    if profile:
+        lines += ["", "## Where counting spends its time (cProfile, by own time)", "",
+                  "```", profile, "```"]
+    if not results["verdicts"]["http.floor_ratio"]["met"]:
+        lines += ["", "## Where `GET /api/counts/<id>` spends its time (cProfile, by own time)",
+                  "", "```", h["api_profile"], "```"]
+    missed = [key for key, verdict in results["verdicts"].items() if not verdict["met"]]
+    lines += ["", "Missed targets: " + (", ".join(f"`{k}`" for k in missed) or "none") + "."]
+    (output / "RESULTS.md").write_text("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny inputs, a few seconds")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
+                        help="a folder of .html files")
+    parser.add_argument("--output", type=Path, default=BENCH_DIR, help="where to write results")
+    args = parser.parse_args()
+    for tool in ("wrk", "hyperfine", "gunicorn", "psql"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"Error: {tool} is not installed (make bench installs it)")
+    settings = Settings(args.smoke)
+
+    pages = load_corpus(args.corpus, settings)
+    megabytes = round(sum(len(body) for _, body in pages) / 1e6, 1)
+    print(f"corpus: {len(pages)} pages, {megabytes} MB from {args.corpus}", flush=True)
+    results = {"smoke": args.smoke, "machine": machine(),
+               "corpus": {"folder": str(args.corpus), "pages": len(pages),
+                          "megabytes": megabytes},
+               "settings": {"wrk_seconds": settings.wrk_seconds, "wrk_runs": settings.wrk_runs,
+                            "connections": settings.connections}}
+    print("counting ...", flush=True)
+    results["counting"] = bench_counting(pages, settings)
+    with bench_database() as database, tempfile.TemporaryDirectory() as folder:
+        print(f"http (connections {settings.connections}) ...", flush=True)
+        results["http"] = bench_http(pages, settings, database, Path(folder))
+        print(f"history ({settings.history_rows[1]:,} rows) ...", flush=True)
+        results["http"].update(bench_history_scaling(settings, database))
+        print("startup ...", flush=True)
+        results["startup"] = bench_startup(settings, database, Path(folder))
+    results["verdicts"] = verdicts(results)
+    counting_missed = not all(results["verdicts"][k]["met"] for k in
+                              ("counting.speedup_vs_original", "counting.vs_parse_only"))
+    profile = counting_profile(pages) if counting_missed else None
+    write_report(results, args.output, profile)
+    for key, verdict in results["verdicts"].items():
+        print(f"{key}: {verdict['value']} (target {verdict['target']}"
+              f"{'' if verdict['met'] else ', MISSED'})")
+    print(f"wrote {args.output / 'RESULTS.md'} and {args.output / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()
