@@ -57,18 +57,25 @@ class WordCount:
         return len(self.all_words)
 
 
-def decode_html(body: bytes, declared_charset: str | None = None) -> str:
-    """Decode a page: byte order mark, then the HTTP charset, then <meta>, then UTF-8."""
+def detect_encoding(body: bytes, declared_charset: str | None = None) -> tuple[str, int]:
+    """The page's encoding and the length of its byte order mark: the BOM,
+    then the HTTP charset, then <meta charset>, then UTF-8."""
     for bom, encoding in _BOMS:
         if body.startswith(bom):
-            return body[len(bom):].decode(encoding, "replace")
+            return encoding, len(bom)
     meta = _META_CHARSET.search(body, 0, 1024)
     meta_charset = meta.group(1).decode("ascii") if meta else None
     for label, from_meta in ((declared_charset, False), (meta_charset, True)):
         encoding = _codec_for(label, from_meta)
         if encoding:
-            return body.decode(encoding, "replace")
-    return body.decode("utf-8", "replace")
+            return encoding, 0
+    return "utf-8", 0
+
+
+def decode_html(body: bytes, declared_charset: str | None = None) -> str:
+    """Decode a page by its detected encoding, replacing invalid bytes."""
+    encoding, start = detect_encoding(body, declared_charset)
+    return body[start:].decode(encoding, "replace")
 
 
 def _codec_for(label: str | None, from_meta: bool) -> str | None:
@@ -83,7 +90,7 @@ def _codec_for(label: str | None, from_meta: bool) -> str | None:
     return _HTML_CODEC_OVERRIDES.get(name, name)
 
 
-def visible_text(html: str) -> str:
+def visible_text(html: str | bytes) -> str:
     """The text a reader sees, with a space at every element boundary.
 
     Separating at inline elements too (``<b>W</b>ord`` gives two words) is a
@@ -126,7 +133,11 @@ def count_page(body: bytes, charset: str | None = None,
     """Count the words of an HTML page given as bytes."""
     if stop_words is None:
         stop_words = load_stop_words()
-    words = count_words(visible_text(decode_html(body, charset)))
+    encoding, start = detect_encoding(body, charset)
+    # lexbor decodes UTF-8 bytes itself, faster than a decode to str here
+    # (which it would encode back); other encodings are decoded first.
+    html = body[start:] if encoding == "utf-8" else body[start:].decode(encoding, "replace")
+    words = count_words(visible_text(html))
     # Alphabetical, then a stable sort by count, so ties stay alphabetical;
     # sorting, like the stop-word filter below, stays in C (see bench/).
     alphabetical = sorted(words)

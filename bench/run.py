@@ -98,15 +98,17 @@ def bench_counting(pages: list[tuple[str, bytes]], settings: Settings) -> dict:
         for text in original_texts:
             count_original(text, stop_words)
 
+    # The floor: each parser called the fastest way, on the (UTF-8) bytes.
     def parse_lexbor():
         for body in bodies:
-            LexborHTMLParser(body.decode("utf-8", "replace")).text(separator=" ")
+            LexborHTMLParser(body).text(separator=" ")
 
     def parse_lxml():
         import lxml.html
 
+        parser = lxml.html.HTMLParser(encoding="utf-8")
         for body in bodies:
-            lxml.html.document_fromstring(body.decode("utf-8", "replace")).text_content()
+            lxml.html.document_fromstring(body, parser=parser).text_content()
 
     times = {"ours": [], "original": [], "lexbor": [], "lxml": []}
     for round_number in range(settings.rounds):
