@@ -46,22 +46,19 @@ class Environment:
         return value
 
     def integer(self, name: str, default: int) -> int:
-        raw = self._environ.get(name, "").strip()
-        if not raw:
-            return default
-        try:
-            return int(raw)
-        except ValueError:
-            raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+        return self._convert(name, default, int, "a whole number")
 
     def number(self, name: str, default: float) -> float:
+        return self._convert(name, default, float, "a number")
+
+    def _convert(self, name: str, default, convert, kind: str):
         raw = self._environ.get(name, "").strip()
         if not raw:
             return default
         try:
-            return float(raw)
+            return convert(raw)
         except ValueError:
-            raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+            raise ConfigError(f"{name} must be {kind}, not {raw!r}") from None
 
     def flag(self, name: str, default: bool) -> bool:
         raw = self._environ.get(name, "").strip().lower()

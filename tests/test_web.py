@@ -1,3 +1,4 @@
+import pytest
 from flask import Flask
 
 from config import ProductionConfig, TestingConfig
@@ -20,26 +21,27 @@ def test_healthz_reports_a_reachable_database(client):
     assert response.get_json() == {"status": "ok", "database": "ok"}
 
 
-def test_healthz_reports_an_unreachable_database():
+@pytest.fixture
+def database_down():
+    """A client of an app whose database cannot be reached (nothing listens on port 1)."""
     url = "postgresql://nobody@127.0.0.1:1/nothing"
-    app = create_app(TestingConfig({"TEST_DATABASE_URL": url}))
-    response = app.test_client().get("/healthz")
+    return create_app(TestingConfig({"TEST_DATABASE_URL": url})).test_client()
+
+
+def test_healthz_reports_an_unreachable_database(database_down):
+    response = database_down.get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable", "database": "unavailable"}
 
 
-def test_api_answers_503_db_unavailable_when_the_database_is_down():
-    url = "postgresql://nobody@127.0.0.1:1/nothing"
-    app = create_app(TestingConfig({"TEST_DATABASE_URL": url}))
-    response = app.test_client().get("/api/counts/1")
+def test_api_answers_503_db_unavailable_when_the_database_is_down(database_down):
+    response = database_down.get("/api/counts/1")
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "db_unavailable"
 
 
-def test_pages_show_an_error_page_not_a_traceback_when_the_database_is_down():
-    url = "postgresql://nobody@127.0.0.1:1/nothing"
-    app = create_app(TestingConfig({"TEST_DATABASE_URL": url}))
-    response = app.test_client().get("/")
+def test_pages_show_an_error_page_not_a_traceback_when_the_database_is_down(database_down):
+    response = database_down.get("/")
     assert response.status_code == 503
     assert b"The database is unavailable" in response.data
     assert b"Traceback" not in response.data
