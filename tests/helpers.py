@@ -6,7 +6,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -57,18 +56,6 @@ def wait_for_http(url: str, timeout: float = 20, process: subprocess.Popen | Non
         except OSError:
             time.sleep(0.05)
     raise AssertionError(f"{url} did not answer within {timeout} s")
-
-
-def get_json(url: str, headers: dict | None = None):
-    import json
-
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, json.loads(error.read())
 
 
 class Dyno:

@@ -1,3 +1,4 @@
+import json
 import re
 import signal
 import subprocess
@@ -11,9 +12,9 @@ from tests.helpers import (
     PROJECT_DIR,
     copy_project,
     free_port,
-    get_json,
     manage,
     project_env,
+    request,
     wait_for_http,
 )
 
@@ -187,8 +188,8 @@ def test_runserver_serves_on_port(tmp_path):
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_http(f"http://127.0.0.1:{port}/healthz", process=server)
-        assert get_json(f"http://127.0.0.1:{port}/healthz") == (200, {"status": "ok",
-                                                                      "database": "ok"})
+        status, _, body = request(f"http://127.0.0.1:{port}/healthz")
+        assert (status, json.loads(body)) == (200, {"status": "ok", "database": "ok"})
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=10)
@@ -205,7 +206,7 @@ def test_gunicorn_serves_the_app_on_port(tmp_path):
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         wait_for_http(f"http://127.0.0.1:{port}/healthz", process=server)
-        assert get_json(f"http://127.0.0.1:{port}/healthz")[0] == 200
+        assert request(f"http://127.0.0.1:{port}/healthz")[0] == 200
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0]
