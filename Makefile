@@ -13,7 +13,7 @@ test: $(VENV)/.dev  ## The test suite (without the long reliability runs)
 	$(BIN)/python -m pytest -m "not reliability"
 
 test-reliability: $(VENV)/.dev  ## Load, faults and hostile input against real processes
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest tests/reliability -m reliability -s
+	$(BIN)/python -m pytest tests/reliability -m reliability -s
 
 heroku-local: $(VENV)/.dev  ## The Procfile as Heroku runs it, on local PostgreSQL
 	PATH="$(CURDIR)/$(BIN):$$PATH" bin/heroku-local

@@ -11,7 +11,16 @@ import pytest
 import yaml
 from flask import Response
 
-from tests.helpers import PROJECT_DIR, Dyno, free_port, heroku_url, manage, request, wait_for_http
+from tests.helpers import (
+    PROJECT_DIR,
+    Dyno,
+    free_port,
+    heroku_url,
+    manage,
+    project_env,
+    request,
+    wait_for_http,
+)
 
 pytestmark = pytest.mark.postgres
 SECRET = "a-test-secret-key-that-is-long-enough"
@@ -203,13 +212,15 @@ def test_no_second_package_manager_file_to_confuse_the_buildpack():
 ])
 def test_github_files_match_githubs_schemas(schema, path):
     result = subprocess.run(["check-jsonschema", "--builtin-schema", schema, path],
-                            cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60)
+                            cwd=PROJECT_DIR, env=project_env(), capture_output=True, text=True,
+                            timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_workflow_passes_zizmor_offline():
     result = subprocess.run(["zizmor", "--offline", "--no-progress", ".github/workflows/ci.yml"],
-                            cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60)
+                            cwd=PROJECT_DIR, env=project_env(), capture_output=True, text=True,
+                            timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings to report." in result.stdout
 

@@ -63,7 +63,7 @@ def test_pinned_requirements_have_no_known_vulnerability():
     result = subprocess.run(
         ["pip-audit", "--requirement", "requirements.txt", "--no-deps", "--disable-pip",
          "--progress-spinner", "off", "--format", "json"],
-        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
+        cwd=PROJECT_DIR, env=project_env(), capture_output=True, text=True, timeout=300)
     report = json.loads(result.stdout)["dependencies"]
     skipped = [d["name"] for d in report if "skip_reason" in d]
     if len(skipped) == len(report):
@@ -78,5 +78,5 @@ def test_bandit_finds_nothing_of_medium_severity_or_above():
     result = subprocess.run(
         ["bandit", "--quiet", "--recursive", "--severity-level", "medium",
          "--exclude", "./.venv,./tests,./bench,./test-artifacts", "."],
-        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
+        cwd=PROJECT_DIR, env=project_env(), capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
