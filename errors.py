@@ -3,8 +3,8 @@
 API errors have one shape, ``{"error": {"code": ..., "message": ...}}``.
 """
 
-from flask import Flask, render_template, request
-from sqlalchemy.exc import InterfaceError, OperationalError
+from flask import Flask, current_app, render_template, request
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -27,6 +27,9 @@ def init_app(app: Flask) -> None:
     for error in (OperationalError, InterfaceError, PoolTimeoutError):
         app.register_error_handler(error, handle_database_unavailable)
     app.register_error_handler(InternalServerError, handle_internal_error)
+    # Registered after db.init_app, so it runs before Flask-SQLAlchemy's own
+    # teardown (Flask runs them in reverse), which then finds nothing to do.
+    app.teardown_appcontext(end_database_session)
 
 
 def wants_json() -> bool:
@@ -56,3 +59,19 @@ def handle_database_unavailable(error: Exception):
 def handle_internal_error(error: InternalServerError):
     # Never show a traceback; the log has it.
     return error_response("internal_error", "Something went wrong on our side.", 500)
+
+
+def end_database_session(error: BaseException | None) -> None:
+    """End the request's transaction without risking its response.
+
+    If the database went away after the view's last query, the ROLLBACK
+    that ends the transaction fails after the response is built; raised
+    from a teardown, that would turn a finished response into the WSGI
+    server's bare 500. SQLAlchemy has already discarded the dead connection.
+    """
+    try:
+        db.session.remove()
+    except SQLAlchemyError:
+        current_app.logger.warning("Could not end the request's database transaction",
+                                   exc_info=True)
+        db.session.remove()

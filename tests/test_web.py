@@ -1,5 +1,6 @@
 import pytest
 from flask import Flask
+from sqlalchemy import text
 
 from config import ProductionConfig, TestingConfig
 from models import Result, db
@@ -45,6 +46,29 @@ def test_pages_show_an_error_page_not_a_traceback_when_the_database_is_down(data
     assert response.status_code == 503
     assert b"The database is unavailable" in response.data
     assert b"Traceback" not in response.data
+
+
+@pytest.mark.postgres
+def test_a_connection_lost_after_the_response_is_built_does_not_cost_the_response(
+        postgres_database, postgres_admin, caplog):
+    # The database restarts between the view's last query and the ROLLBACK
+    # that ends the request's transaction: the finished response still goes out.
+    app = create_app(TestingConfig({"TEST_DATABASE_URL": postgres_database}))
+
+    @app.get("/lose-connection")
+    def lose_connection():
+        pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with postgres_admin.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        return "built"
+
+    client = app.test_client()
+    response = client.get("/lose-connection")
+    assert (response.status_code, response.text) == (200, "built")
+    assert "Could not end the request's database transaction" in caplog.text
+    assert client.get("/healthz").status_code == 200
+    with app.app_context():
+        db.engine.dispose()
 
 
 def test_unknown_page_is_a_404_page(client):
