@@ -56,11 +56,13 @@ def test_n_out_of_range_is_bad_request(client, n):
         "code": "bad_request", "message": "n must be a whole number from 1 to 100."}}
 
 
-def test_unknown_id_is_not_found(client):
-    response = client.get("/api/counts/12345")
+# Beyond PostgreSQL's integer column and beyond 64 bits: still just absent.
+@pytest.mark.parametrize("result_id", [12345, 2**31, 2**64])
+def test_unknown_id_is_not_found(client, result_id):
+    response = client.get(f"/api/counts/{result_id}")
     assert response.status_code == 404
     assert response.get_json() == {"error": {"code": "not_found",
-                                             "message": "No result with id 12345."}}
+                                             "message": f"No result with id {result_id}."}}
 
 
 @pytest.mark.parametrize("url, status, code", [
@@ -146,11 +148,21 @@ def test_list_of_nothing(client):
     assert client.get("/api/counts").get_json() == {"items": [], "next": None}
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=101", "before=abc", "before=0"])
+@pytest.mark.parametrize("query", ["limit=0", "limit=101", "before=abc", "before=0",
+                                   "before=2147483649"])
 def test_list_rejects_bad_paging(client, query):
     response = client.get(f"/api/counts?{query}")
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "bad_request"
+
+
+def test_list_from_the_largest_before_starts_at_the_newest(client, app):
+    with app.app_context():
+        db.session.add(Result(url="http://example.com/", total_words=0, unique_words=0,
+                              result_all=[], result_no_stop_words=[]))
+        db.session.commit()
+    items = client.get("/api/counts?before=2147483648").get_json()["items"]
+    assert [item["url"] for item in items] == ["http://example.com/"]
 
 
 def test_wrong_method_is_a_json_405(client):

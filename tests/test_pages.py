@@ -1,5 +1,6 @@
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from models import Result, db
@@ -108,6 +109,13 @@ def test_history_pages_by_keyset(app, client):
     second = client.get("/history?before=11").get_data(as_text=True)
     assert second.count("http://example.com/") == 10
     assert "?before=" not in second.split("</table>")[1].replace('href="/history"', "")
+
+
+@pytest.mark.parametrize("before", ["abc", "0", "99999999999999999999"])
+def test_history_rejects_a_bad_before_with_a_400_page(client, before):
+    response = client.get(f"/history?before={before}")
+    assert response.status_code == 400
+    assert "before must be a whole number from 1 to 2147483648." in response.get_data(as_text=True)
 
 
 def test_pages_are_labelled_outside_production(client):
