@@ -317,20 +317,29 @@ def bench_http(pages, settings: Settings, database: str, folder: Path) -> dict:
                     }
                 if worker_class == "gthread":
                     results["worker_rss_mb"] = worker_rss_mb(master)
-            port = free_port()
-            with server(["gunicorn", "--pythonpath", str(BENCH_DIR), "hello:app", *extra],
-                        app_env, port):
-                for connections in settings.connections:
-                    results["runs"][f"{worker_class}/c{connections}"]["hello (bare Flask)"] = (
-                        measure(f"http://127.0.0.1:{port}/", connections, settings))
-    results["floor_ratios"] = {
-        run: round(endpoints["GET /api/counts/<id>"]["requests_per_s"]
-                   / endpoints["hello (bare Flask)"]["requests_per_s"], 2)
-        for run, endpoints in results["runs"].items()
-    }
-    results["floor_ratio"] = results["floor_ratios"][f"gthread/c{settings.connections[-1]}"]
+            references = {"hello (bare Flask)": ("hello:app", "/"),
+                          "one raw query (bare Flask)": ("hello_db:app", f"/{result_id}")}
+            for name, (module, path) in references.items():
+                port = free_port()
+                with server(["gunicorn", "--pythonpath", str(BENCH_DIR), module, *extra],
+                            app_env, port):
+                    for connections in settings.connections:
+                        results["runs"][f"{worker_class}/c{connections}"][name] = (
+                            measure(f"http://127.0.0.1:{port}{path}", connections, settings))
+    last = f"gthread/c{settings.connections[-1]}"
+    results["floor_ratios"] = ratios(results["runs"], "GET /api/counts/<id>")
+    results["floor_ratio"] = results["floor_ratios"][last]
+    results["one_query_ratios"] = ratios(results["runs"], "one raw query (bare Flask)")
+    results["one_query_ratio"] = results["one_query_ratios"][last]
     results["api_profile"] = api_profile(app_env, result_id)
     return results
+
+
+def ratios(runs: dict, endpoint: str) -> dict:
+    """``endpoint``'s requests/s over the bare Flask app's, for every run."""
+    return {run: round(endpoints[endpoint]["requests_per_s"]
+                       / endpoints["hello (bare Flask)"]["requests_per_s"], 2)
+            for run, endpoints in runs.items()}
 
 
 def api_profile(app_env: dict, result_id: int) -> str:
@@ -514,7 +523,9 @@ def write_report(results: dict, output: Path, profile: str | None) -> None:
         f"Each row is the median of {results['settings']['wrk_runs']} runs after a warm-up. "
         f"`http.floor_ratio` is `GET /api/counts/<id>` over the bare Flask app, gthread, "
         f"{results['settings']['connections'][-1]} connections; for every run: "
-        f"{h['floor_ratios']}.",
+        f"{h['floor_ratios']}. For reference, \"one raw query\" (`bench/hello_db.py`) is the "
+        f"bare Flask app making the same read in a single raw psycopg round trip (autocommit, "
+        f"no ORM, no ping): {h['one_query_ratio']} of the bare app ({h['one_query_ratios']}).",
         "",
         f"History: p50 of `GET /history` with {h['rows'][1]:,} rows over {h['rows'][0]:,} rows: "
         f"first page {h['history_scaling']}, a page in the middle "
@@ -531,6 +542,12 @@ def write_report(results: dict, output: Path, profile: str | None) -> None:
                   "```", profile, "```"]
     if not results["verdicts"]["http.floor_ratio"]["met"]:
         lines += ["", "## Where `GET /api/counts/<id>` spends its time (cProfile, by own time)",
+                  "", "Each request makes four round trips to PostgreSQL: the pool's pre-ping "
+                  "(an empty query), `BEGIN`, the `SELECT`, and the `ROLLBACK` that ends the "
+                  "session's transaction at teardown (psycopg's `wait` below); the one-raw-query "
+                  "reference makes one. The pre-ping keeps a restarted database from failing "
+                  "requests on stale connections; the transaction is Flask-SQLAlchemy's "
+                  "session, which a fork's writes rely on.",
                   "", "```", h["api_profile"], "```"]
     missed = [key for key, verdict in results["verdicts"].items() if not verdict["met"]]
     lines += ["", "Missed targets: " + (", ".join(f"`{k}`" for k in missed) or "none") + "."]

@@ -1,0 +1,34 @@
+"""Bare Flask plus the same read as ``GET /api/counts/<id>``, in one raw
+psycopg round trip (autocommit, no ORM, no pool, no ping): the ceiling of
+any app that reads its database once per request, on the same gunicorn
+settings. Not a pattern to copy: it is here to be measured against."""
+
+import os
+import threading
+
+import psycopg
+from flask import Flask
+
+app = Flask(__name__)
+connections = threading.local()  # one connection per gunicorn thread
+DATABASE_URL = os.environ["DATABASE_URL"]
+RESULT_BY_ID = """
+    SELECT id, url, created_at, total_words, unique_words,
+           jsonb_path_query_array(result_no_stop_words, '$[0 to 9]'),
+           jsonb_path_query_array(result_all, '$[0 to 9]')
+    FROM results WHERE id = %s
+"""
+
+
+@app.get("/<int:result_id>")
+def result(result_id: int):
+    if not hasattr(connections, "db"):
+        connections.db = psycopg.connect(DATABASE_URL, autocommit=True)
+    row = connections.db.execute(RESULT_BY_ID, (result_id,)).fetchone()
+    names = ("id", "url", "created_at", "total_words", "unique_words", "top_words",
+             "top_words_all")
+    body = dict(zip(names, row, strict=True))
+    body["created_at"] = body["created_at"].isoformat()
+    for key in ("top_words", "top_words_all"):
+        body[key] = [{"word": word, "count": count} for word, count in body[key]]
+    return body
