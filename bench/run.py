@@ -227,7 +227,8 @@ def sql(url: str, statement: str) -> None:
 # --- HTTP ------------------------------------------------------------------------------
 
 def wrk(url: str, connections: int, seconds: int, script: Path | None = None) -> dict:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s",
+               "--latency", "--timeout", "10s"]
     if script:
         command += ["-s", str(script)]
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
@@ -242,13 +243,26 @@ def wrk(url: str, connections: int, seconds: int, script: Path | None = None) ->
     }
 
 
-def measure(url: str, connections: int, settings: Settings, script: Path | None = None) -> dict:
-    """The median of several wrk runs (by requests/s), after a short warm-up."""
-    wrk(url, connections, 1, script)
-    runs = sorted((wrk(url, connections, settings.wrk_seconds, script)
-                   for _ in range(settings.wrk_runs)), key=lambda run: run["requests_per_s"])
-    median = runs[len(runs) // 2]
-    return {**median, "requests_per_s_runs": [run["requests_per_s"] for run in runs]}
+def measure(targets: dict[str, tuple[str, Path | None]], connections: int,
+            settings: Settings) -> dict[str, dict]:
+    """Each target's median wrk run (by requests/s), after a short warm-up.
+
+    The targets take turns, one run each per round, so that a slow spell of
+    the machine weighs on all of them alike rather than on whichever was
+    being measured at the time: their ratios are what the figures are.
+    """
+    for url, script in targets.values():
+        wrk(url, connections, 1, script)
+    runs: dict[str, list[dict]] = {name: [] for name in targets}
+    for _ in range(settings.wrk_runs):
+        for name, (url, script) in targets.items():
+            runs[name].append(wrk(url, connections, settings.wrk_seconds, script))
+    measured = {}
+    for name, results in runs.items():
+        results.sort(key=lambda run: run["requests_per_s"])
+        measured[name] = {**results[len(results) // 2],
+                          "requests_per_s_runs": [run["requests_per_s"] for run in results]}
+    return measured
 
 
 def latency_ms(value: str) -> float:
@@ -298,34 +312,28 @@ def bench_http(pages, settings: Settings, database: str, folder: Path) -> dict:
                  "--directory", str(site)], {}, site_port):
         for worker_class in settings.worker_classes:
             extra = [] if worker_class == "gthread" else ["--worker-class", worker_class]
-            port = free_port()
-            base = f"http://127.0.0.1:{port}"
-            with server(["gunicorn", "web:app", *extra], app_env, port) as master:
+            app_port, hello_port, hello_db_port = free_port(), free_port(), free_port()
+            base = f"http://127.0.0.1:{app_port}"
+            reference = ["gunicorn", "--pythonpath", str(BENCH_DIR), *extra]
+            with (server(["gunicorn", "web:app", *extra], app_env, app_port) as master,
+                  server([*reference, "hello:app"], app_env, hello_port),
+                  server([*reference, "hello_db:app"], app_env, hello_db_port)):
                 result_id = seed_result(base, page_url)
-                endpoints = {
+                targets = {
                     "GET /healthz": (f"{base}/healthz", None),
                     "GET /results/<id>": (f"{base}/results/{result_id}", None),
                     "GET /api/counts/<id>": (f"{base}/api/counts/{result_id}", None),
                     "GET /history": (f"{base}/history", None),
                     "POST /api/counts": (f"{base}/api/counts", script),
+                    "hello (bare Flask)": (f"http://127.0.0.1:{hello_port}/", None),
+                    "one raw query (bare Flask)": (
+                        f"http://127.0.0.1:{hello_db_port}/{result_id}", None),
                 }
                 for connections in settings.connections:
-                    key = f"{worker_class}/c{connections}"
-                    results["runs"][key] = {
-                        name: measure(url, connections, settings, lua)
-                        for name, (url, lua) in endpoints.items()
-                    }
+                    results["runs"][f"{worker_class}/c{connections}"] = measure(
+                        targets, connections, settings)
                 if worker_class == "gthread":
                     results["worker_rss_mb"] = worker_rss_mb(master)
-            references = {"hello (bare Flask)": ("hello:app", "/"),
-                          "one raw query (bare Flask)": ("hello_db:app", f"/{result_id}")}
-            for name, (module, path) in references.items():
-                port = free_port()
-                with server(["gunicorn", "--pythonpath", str(BENCH_DIR), module, *extra],
-                            app_env, port):
-                    for connections in settings.connections:
-                        results["runs"][f"{worker_class}/c{connections}"][name] = (
-                            measure(f"http://127.0.0.1:{port}{path}", connections, settings))
     last = f"gthread/c{settings.connections[-1]}"
     results["floor_ratios"] = ratios(results["runs"], "GET /api/counts/<id>")
     results["floor_ratio"] = results["floor_ratios"][last]
@@ -376,7 +384,8 @@ def seed_result(base: str, page_url: str) -> int:
 
 
 def bench_history_scaling(settings: Settings, database: str) -> dict:
-    """GET /history p50 with few rows, then with very many."""
+    """GET /history p50 with few rows, then with very many, one request at a
+    time: the page's own cost, free of how connections spread over workers."""
     app_env = {"APP_SETTINGS": "config.StagingConfig", "SECRET_KEY": "bench-" + "x" * 32,
                "DATABASE_URL": database}
     small, large = settings.history_rows
@@ -385,11 +394,10 @@ def bench_history_scaling(settings: Settings, database: str) -> dict:
     with server(["gunicorn", "web:app"], app_env, port):
         for rows in (small, large):
             load_rows(database, rows)
-            figures[rows] = {
-                "first_page": measure(f"http://127.0.0.1:{port}/history", 4, settings),
-                "middle_page": measure(f"http://127.0.0.1:{port}/history?before={rows // 2}",
-                                       4, settings),
-            }
+            figures[rows] = measure({
+                "first_page": (f"http://127.0.0.1:{port}/history", None),
+                "middle_page": (f"http://127.0.0.1:{port}/history?before={rows // 2}", None),
+            }, 1, settings)
     ratio = figures[large]["first_page"]["p50_ms"] / figures[small]["first_page"]["p50_ms"]
     middle = figures[large]["middle_page"]["p50_ms"] / figures[small]["middle_page"]["p50_ms"]
     return {"rows": [small, large], "history_scaling": round(ratio, 2),
@@ -520,14 +528,16 @@ def write_report(results: dict, output: Path, profile: str | None) -> None:
                          f"{f['p99_ms']} | {f['non_2xx']} |")
     lines += [
         "",
-        f"Each row is the median of {results['settings']['wrk_runs']} runs after a warm-up. "
+        f"Each row is the median of {results['settings']['wrk_runs']} runs after a warm-up; "
+        f"the rows of a table take turns, one run each per round. "
         f"`http.floor_ratio` is `GET /api/counts/<id>` over the bare Flask app, gthread, "
         f"{results['settings']['connections'][-1]} connections; for every run: "
         f"{h['floor_ratios']}. For reference, \"one raw query\" (`bench/hello_db.py`) is the "
         f"bare Flask app making the same read in a single raw psycopg round trip (autocommit, "
         f"no ORM, no ping): {h['one_query_ratio']} of the bare app ({h['one_query_ratios']}).",
         "",
-        f"History: p50 of `GET /history` with {h['rows'][1]:,} rows over {h['rows'][0]:,} rows: "
+        f"History: p50 of `GET /history`, one connection, with {h['rows'][1]:,} rows over "
+        f"{h['rows'][0]:,} rows: "
         f"first page {h['history_scaling']}, a page in the middle "
         f"{h['history_scaling_middle_page']} (p50 ms: {h['p50_ms']}).",
         "",
