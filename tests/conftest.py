@@ -17,12 +17,12 @@ import flask_migrate
 import pytest
 from flask import Flask, Response, request
 from jsonschema import Draft202012Validator
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
 from config import TestingConfig, sqlalchemy_url
-from models import db
+from models import Result, db
 from web import create_app
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -114,6 +114,15 @@ def app(request) -> Iterator[Flask]:
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def stored_rows(app) -> Callable[[], int]:
+    """How many results the app's database holds, when called."""
+    def count() -> int:
+        with app.app_context():
+            return db.session.scalar(select(func.count()).select_from(Result))
+    return count
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 from datetime import datetime
 
 import pytest
-from sqlalchemy import func, select
 
 from models import Result, db
 
@@ -9,16 +8,12 @@ PAGE = "<html><head><title>Cats</title></head><body><p>The cat and the dog. " \
        "The cat sat.</p><script>ignored()</script></body></html>"
 
 
-def stored_rows(app) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(Result))
-
 
 def post_count(client, url, **query):
     return client.post("/api/counts", json={"url": url}, query_string=query)
 
 
-def test_post_counts_a_page_and_stores_it(app, client, local_site):
+def test_post_counts_a_page_and_stores_it(client, local_site, stored_rows):
     url = local_site.add("/cats", PAGE)
     response = post_count(client, url)
     assert response.status_code == 201
@@ -30,7 +25,7 @@ def test_post_counts_a_page_and_stores_it(app, client, local_site):
                                  {"word": "dog", "count": 1}, {"word": "sat", "count": 1}]
     assert body["top_words_all"][0] == {"word": "the", "count": 3}
     assert datetime.fromisoformat(body["created_at"]).utcoffset().total_seconds() == 0
-    assert stored_rows(app) == 1
+    assert stored_rows() == 1
 
 
 def test_get_returns_the_same_body_as_post(client, local_site):
@@ -69,20 +64,20 @@ def test_unknown_id_is_not_found(client, result_id):
     ("ftp://example.com/", 400, "invalid_url"),
     ("", 400, "invalid_url"),
 ])
-def test_bad_urls_are_refused_and_nothing_is_stored(app, client, url, status, code):
+def test_bad_urls_are_refused_and_nothing_is_stored(client, url, status, code, stored_rows):
     response = post_count(client, url)
     assert response.status_code == status
     assert response.get_json()["error"]["code"] == code
-    assert stored_rows(app) == 0
+    assert stored_rows() == 0
 
 
-def test_blocked_hosts_are_400_and_send_no_request(app, client, local_site):
+def test_blocked_hosts_are_400_and_send_no_request(app, client, local_site, stored_rows):
     app.config["WORDCOUNT_ALLOW_PRIVATE_HOSTS"] = False
     response = post_count(client, local_site.add("/secret", PAGE))
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "blocked_url"
     assert local_site.requests == []
-    assert stored_rows(app) == 0
+    assert stored_rows() == 0
 
 
 @pytest.mark.parametrize("setup, code", [
@@ -90,12 +85,13 @@ def test_blocked_hosts_are_400_and_send_no_request(app, client, local_site):
     (lambda site: site.add("/missing", "no", status=404), "fetch_failed"),
     (lambda site: site.add("/big", b"x" * 2000), "too_large"),
 ])
-def test_unfetchable_pages_are_422_and_nothing_is_stored(app, client, local_site, setup, code):
+def test_unfetchable_pages_are_422_and_nothing_is_stored(app, client, local_site, setup, code,
+                                                        stored_rows):
     app.config["WORDCOUNT_MAX_BYTES"] = 1000
     response = post_count(client, setup(local_site))
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == code
-    assert stored_rows(app) == 0
+    assert stored_rows() == 0
 
 
 def test_a_slow_page_is_fetch_timeout(app, client, local_site):
@@ -125,11 +121,11 @@ def test_a_slow_page_is_fetch_timeout(app, client, local_site):
     ({"data": "[" * 20_000 + "]" * 20_000, "content_type": "application/json"}, 400,
      "bad_request"),
 ])
-def test_malformed_requests_get_json_errors(app, client, kwargs, status, code):
+def test_malformed_requests_get_json_errors(client, kwargs, status, code, stored_rows):
     response = client.post("/api/counts", **kwargs)
     assert response.status_code == status
     assert response.get_json()["error"]["code"] == code
-    assert stored_rows(app) == 0
+    assert stored_rows() == 0
 
 
 def test_list_pages_newest_first_by_keyset(client, local_site):

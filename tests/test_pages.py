@@ -1,16 +1,11 @@
 import re
 
 import pytest
-from sqlalchemy import func, select
 
 from models import Result, db
 
 PAGE = "<p>The cat and the dog. The cat sat.</p>"
 
-
-def stored_rows(app) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(Result))
 
 
 def test_index_shows_the_form_and_no_results_yet(client):
@@ -40,13 +35,13 @@ def test_the_index_lists_the_latest_results(client, local_site):
     assert f">{url}</a>" in html
 
 
-def test_an_error_shows_the_form_again_with_the_message_and_the_input(app, client):
+def test_an_error_shows_the_form_again_with_the_message_and_the_input(client, stored_rows):
     response = client.post("/", data={"url": "ftp://example.com/file"})
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "Only http:// and https:// URLs can be counted." in html
     assert 'value="ftp://example.com/file"' in html
-    assert stored_rows(app) == 0
+    assert stored_rows() == 0
 
 
 def test_an_unfetchable_page_is_422_on_the_form(client, local_site):
@@ -62,7 +57,7 @@ def test_an_empty_submission_is_400(client):
     assert "Enter a URL to count." in response.get_data(as_text=True)
 
 
-def test_the_form_requires_a_csrf_token(app, local_site):
+def test_the_form_requires_a_csrf_token(app, local_site, stored_rows):
     app.config["WTF_CSRF_ENABLED"] = True
     url = local_site.add("/cats", PAGE)
     response = app.test_client().post("/", data={"url": url})
@@ -70,7 +65,7 @@ def test_the_form_requires_a_csrf_token(app, local_site):
     html = response.get_data(as_text=True)
     assert "The form expired; please submit it again." in html
     assert f'value="{url}"' in html
-    assert stored_rows(app) == 0
+    assert stored_rows() == 0
     assert local_site.requests == []
 
 
