@@ -60,6 +60,11 @@ class Environment:
         except ValueError:
             raise ConfigError(f"{name} must be {kind}, not {raw!r}") from None
 
+    def names(self, name: str) -> list[str] | None:
+        """A comma-separated list, or None when the variable is unset or empty."""
+        names = [part.strip() for part in self._environ.get(name, "").split(",")]
+        return [part for part in names if part] or None
+
     def flag(self, name: str, default: bool) -> bool:
         raw = self._environ.get(name, "").strip().lower()
         if not raw:
@@ -74,6 +79,8 @@ class Environment:
 class Config:
     """Settings shared by every environment."""
 
+    # The name pages show; rename it with the template (README "Rename the template").
+    APP_NAME = "HerokuCondaFlaskAlembic"
     ENV_NAME = "base"
     DEBUG = False
     TESTING = False
@@ -87,22 +94,19 @@ class Config:
     # Request bodies larger than this get 413 before they are read.
     MAX_CONTENT_LENGTH = 64 * 1024
 
-    # Wordcount example: delete these with the example (see README).
-    WORDCOUNT_ALLOW_PRIVATE_HOSTS = False
-
     def __init__(self, environ: Mapping[str, str] = os.environ):
         env = Environment(environ)
         self.SECRET_KEY = self.secret_key(env)
         self.SQLALCHEMY_DATABASE_URI = sqlalchemy_url(self.database_url(env))
         self.SQLALCHEMY_ENGINE_OPTIONS = self.engine_options(env)
-        self.WORDCOUNT_FETCH_TIMEOUT = env.number("WORDCOUNT_FETCH_TIMEOUT", 10.0)
-        self.WORDCOUNT_MAX_BYTES = env.integer("WORDCOUNT_MAX_BYTES", 5_000_000)
-        self.WORDCOUNT_ALLOW_PRIVATE_HOSTS = env.flag(
-            "WORDCOUNT_ALLOW_PRIVATE_HOSTS", self.WORDCOUNT_ALLOW_PRIVATE_HOSTS
-        )
+        self.TRUSTED_HOSTS = self.trusted_hosts(env)
 
     def secret_key(self, env: Environment) -> str:
         return env.text("SECRET_KEY", DEFAULT_SECRET_KEY)
+
+    def trusted_hosts(self, env: Environment) -> list[str] | None:
+        # None: any Host header is accepted, as on a laptop.
+        return env.names("TRUSTED_HOSTS")
 
     def database_url(self, env: Environment) -> str:
         # Relative SQLite paths live in the app's instance/ folder (git-ignored).
@@ -129,7 +133,6 @@ class DevelopmentConfig(Config):
 
     ENV_NAME = "development"
     DEBUG = True
-    WORDCOUNT_ALLOW_PRIVATE_HOSTS = True
 
 
 class TestingConfig(Config):
@@ -137,7 +140,6 @@ class TestingConfig(Config):
 
     ENV_NAME = "testing"
     TESTING = True
-    WORDCOUNT_ALLOW_PRIVATE_HOSTS = True
 
     def database_url(self, env: Environment) -> str:
         return env.text("TEST_DATABASE_URL", "sqlite://")
@@ -166,6 +168,17 @@ class ProductionConfig(Config):
             "add PostgreSQL with heroku addons:create heroku-postgresql",
         )
 
+    def trusted_hosts(self, env: Environment) -> list[str]:
+        # Redirects and absolute URLs are built from the Host header: accept
+        # only the app's own names, never one an attacker sends.
+        hosts = env.names("TRUSTED_HOSTS")
+        if not hosts:
+            raise ConfigError(
+                "TRUSTED_HOSTS is not set: list the app's host names, comma-separated, e.g. "
+                "heroku config:set TRUSTED_HOSTS=myapp.herokuapp.com,www.example.com"
+            )
+        return hosts
+
 
 class StagingConfig(ProductionConfig):
     """Like production, but labelled as staging on every page."""
@@ -182,8 +195,16 @@ CONFIGS = {
 
 
 def load_config(environ: Mapping[str, str] = os.environ) -> Config:
-    """Instantiate the class named by APP_SETTINGS (default: development)."""
-    setting = environ.get("APP_SETTINGS", "").strip() or DEFAULT_SETTINGS
+    """Instantiate the class named by APP_SETTINGS (default: development).
+
+    On a Heroku dyno (``DYNO`` is set) there is no default: falling back to
+    development there would turn the debugger on for the whole internet.
+    """
+    setting = environ.get("APP_SETTINGS", "").strip()
+    if not setting and environ.get("DYNO"):
+        raise ConfigError("APP_SETTINGS is not set on this Heroku dyno: heroku config:set "
+                          "APP_SETTINGS=config.ProductionConfig (or config.StagingConfig)")
+    setting = setting or DEFAULT_SETTINGS
     module, _, name = setting.rpartition(".")
     if module not in ("", "config") or name not in CONFIGS:
         valid = ", ".join(f"config.{name}" for name in CONFIGS)

@@ -36,10 +36,11 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-def error_response(code: str, message: str, status: int):
+def error_response(code: str, message: str, status: int, headers=None):
     if wants_json():
-        return {"error": {"code": code, "message": message}}, status
-    return render_template("error.html", code=code, message=message, status=status), status
+        return {"error": {"code": code, "message": message}}, status, headers
+    page = render_template("error.html", code=code, message=message, status=status)
+    return page, status, headers
 
 
 def handle_app_error(error: AppError):
@@ -48,7 +49,11 @@ def handle_app_error(error: AppError):
 
 def handle_http_error(error: HTTPException):
     code = (error.name or "error").lower().replace(" ", "_")
-    return error_response(code, error.description or error.name, error.code or 500)
+    # Keep what the exception says beyond its body: Allow on a 405 (RFC 9110),
+    # Retry-After, WWW-Authenticate.
+    headers = [(name, value) for name, value in error.get_headers()
+               if name.lower() != "content-type"]
+    return error_response(code, error.description or error.name, error.code or 500, headers)
 
 
 def handle_database_unavailable(error: Exception):

@@ -8,7 +8,7 @@ import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 
-# Threads, because Wordcount waits on other servers: a slow page then holds
+# Threads, because web apps wait on other servers: a slow call then holds
 # one thread, not a whole worker process.
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))

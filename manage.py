@@ -2,19 +2,19 @@
 
 \b
     python manage.py db upgrade        apply migrations (Flask-Migrate)
-    python manage.py db migrate -m ..  write a revision after changing models.py
+    python manage.py db migrate -m ..  write a revision after changing models
     python manage.py runserver         development server (honours PORT)
     python manage.py shell             Python shell with db and the models
     python manage.py routes            list the URL rules
 
-A ``.env`` file in the project folder is read first, when present.
+A .env file in the project folder is read first, when present.
 """
 
 import os
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup, run_command
+from flask.cli import FlaskGroup, routes_command, run_command, shell_command
 
 
 def load_app() -> Flask:
@@ -25,7 +25,12 @@ def load_app() -> Flask:
     return app
 
 
-cli = FlaskGroup(create_app=load_app, help=__doc__)
+# set_debug_flag=False: the config class decides debug mode, not FLASK_DEBUG.
+# No default commands: `runserver` replaces Flask's `run`, so there is one way.
+cli = FlaskGroup(create_app=load_app, help=__doc__, add_default_commands=False,
+                 set_debug_flag=False)
+cli.add_command(shell_command)
+cli.add_command(routes_command)
 
 
 @cli.command("runserver")
@@ -37,6 +42,8 @@ def runserver(ctx: click.Context, host: str, port: int) -> None:
     """Serve the app with Flask's development server (reloader and
     debugger on when the config class sets DEBUG)."""
     debug = load_app().debug
+    # Flask's server reads FLASK_DEBUG for its banner and the reloader's child.
+    os.environ["FLASK_DEBUG"] = "1" if debug else "0"
     ctx.invoke(run_command, host=host, port=port, reload=debug, debugger=debug)
 
 

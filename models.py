@@ -1,15 +1,16 @@
-"""The database object and the tables.
+"""The database object, column types every app needs, and your tables.
 
-Alembic compares these classes with the database: after changing them, run
-``python manage.py db migrate`` and review the revision it writes.
+Alembic compares the models with the database: after changing them, run
+``python manage.py db migrate`` and review the revision it writes. Models
+defined elsewhere (a blueprint package's own ``models.py``) count too, once
+the app imports them.
 """
 
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, DateTime, Integer, Text, TypeDecorator
+from sqlalchemy import JSON, DateTime, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
 
 db = SQLAlchemy()
 
@@ -42,22 +43,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Result(db.Model):
-    """One counted page: its URL and the word counts, most frequent first.
-
-    The counts are lists of ``[word, count]`` pairs rather than objects
-    because JSONB does not keep the order of an object's keys.
-    """
-
-    __tablename__ = "results"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    url: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
-    total_words: Mapped[int]
-    unique_words: Mapped[int]
-    result_all: Mapped[list] = mapped_column(JSONDocument)
-    result_no_stop_words: Mapped[list] = mapped_column(JSONDocument)
-
-    def __repr__(self) -> str:
-        return f"<Result {self.id} {self.url}>"
+# Your tables go here, as classes of db.Model in the same typed style:
+#
+#     class Note(db.Model):
+#         id: Mapped[int] = mapped_column(primary_key=True)
+#         text: Mapped[str] = mapped_column(Text)
+#         created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -1,6 +1,14 @@
-"""Security headers on every response, and HTTPS-only in production."""
+"""Security headers on every response, CSRF on forms, HTTPS-only in production,
+and the request body limit enforced however the body is sent."""
+
+import io
 
 from flask import Flask, current_app, redirect, request
+from flask_wtf import CSRFProtect
+
+# Every form needs a token; a JSON API exempts its blueprint (csrf.exempt),
+# since a cross-site form cannot send application/json.
+csrf = CSRFProtect()
 
 # Everything is served from this origin: no CDN, no inline script.
 CONTENT_SECURITY_POLICY = (
@@ -11,16 +19,21 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 
 def init_app(app: Flask) -> None:
+    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
+    csrf.init_app(app)
     if app.config["FORCE_HTTPS"]:
         app.before_request(redirect_to_https)
     app.after_request(add_security_headers)
 
 
 def redirect_to_https():
-    # ProxyFix has already applied Heroku's X-Forwarded-Proto.
-    if not request.is_secure:
-        return redirect(request.url.replace("http://", "https://", 1), code=301)
-    return None
+    # ProxyFix has already applied Heroku's X-Forwarded-Proto, and
+    # TRUSTED_HOSTS has vetted the Host header the URL is built from.
+    if request.is_secure:
+        return None
+    # 301 lets clients replay a POST as a GET; 308 keeps the method and body.
+    code = 301 if request.method in ("GET", "HEAD") else 308
+    return redirect(request.url.replace("http://", "https://", 1), code=code)
 
 
 def add_security_headers(response):
@@ -33,3 +46,26 @@ def add_security_headers(response):
         headers.setdefault("Strict-Transport-Security", HSTS)
     return response
 
+
+class ChunkedBodyLimit:
+    """WSGI middleware: give a chunked request body a Content-Length.
+
+    A chunked body has no length up front, so Werkzeug reads it only up to
+    MAX_CONTENT_LENGTH and silently drops the rest: the view would see a
+    truncated body. Read it here, up to one byte past the limit, and declare
+    its length, so that a body over the limit gets 413 like any other. (A
+    Content-Length sent beside chunked encoding means nothing: RFC 9112 6.3.)
+    """
+
+    def __init__(self, wsgi_app, max_length: int | None):
+        self.wsgi_app = wsgi_app
+        self.max_length = max_length
+
+    def __call__(self, environ, start_response):
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and self.max_length is not None:
+            body = environ["wsgi.input"].read(self.max_length + 1)
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            del environ["HTTP_TRANSFER_ENCODING"]  # the body is now plain bytes
+        return self.wsgi_app(environ, start_response)

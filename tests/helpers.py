@@ -1,6 +1,7 @@
 """Running the project's own commands as real processes."""
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -10,17 +11,42 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BIN_DIR = Path(sys.executable).parent
-# Variables a developer's shell or .env may set that would change what a test runs.
-CLEARED = ("APP_SETTINGS", "DATABASE_URL", "SECRET_KEY", "PORT", "WEB_CONCURRENCY",
-           "GUNICORN_THREADS", "FLASK_APP", "FLASK_DEBUG")
+# What tests are told on purpose; every other setting is the test's to choose.
+TEST_SETTINGS = ("TEST_DATABASE_URL", "REQUIRE_POSTGRES", "REQUIRE_REDIS")
+# Set by Heroku on a dyno, not listed in env-template.
+HEROKU_SETTINGS = ("DYNO", "PORT")
+
+
+def app_settings() -> set[str]:
+    """Every variable that env-template lists (set or commented out), and Heroku's."""
+    template = (PROJECT_DIR / "env-template").read_text()
+    listed = set(re.findall(r"^#?\s*export ([A-Z][A-Z0-9_]*)=", template, re.MULTILINE))
+    return (listed | set(HEROKU_SETTINGS)) - set(TEST_SETTINGS)
+
+
+def is_app_setting(name: str) -> bool:
+    return name in APP_SETTINGS or name.startswith("FLASK_")
+
+
+APP_SETTINGS = app_settings()
+
+
+def isolate_environment() -> None:
+    """Remove the app's settings from this process's environment, so that a
+    developer's exported DATABASE_URL or APP_SETTINGS changes no test."""
+    for name in [name for name in os.environ if is_app_setting(name)]:
+        del os.environ[name]
 
 
 def project_env(**overrides: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    """The environment for a subprocess: none of the developer's app
+    settings, and no .env file read (FLASK_SKIP_DOTENV), unless overridden."""
+    env = {k: v for k, v in os.environ.items() if not is_app_setting(k)}
     env["PATH"] = f"{BIN_DIR}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONUNBUFFERED"] = "1"
+    env["FLASK_SKIP_DOTENV"] = "1"
     env.update(overrides)
-    return env
+    return {k: v for k, v in env.items() if v is not None}
 
 
 def manage(*args: str, cwd: Path = PROJECT_DIR, timeout: float = 60, input: str | None = None,
@@ -30,11 +56,27 @@ def manage(*args: str, cwd: Path = PROJECT_DIR, timeout: float = 60, input: str 
 
 
 def copy_project(destination: Path) -> Path:
-    """A copy of the project as a newcomer would have it after cloning."""
-    ignore = shutil.ignore_patterns(".git", ".venv", "instance", "__pycache__", ".pytest_cache",
-                                    ".hypothesis", ".ruff_cache", "test-artifacts", "bench")
-    shutil.copytree(PROJECT_DIR, destination, ignore=ignore)
+    """A copy of the project's files as a newcomer has them after cloning:
+    what git tracks, and new files it does not ignore."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=PROJECT_DIR, capture_output=True, text=True, check=True, timeout=30).stdout
+    for name in filter(None, listed.split("\0")):
+        source = PROJECT_DIR / name
+        if source.is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / name)
     return destination
+
+
+def head_revision(project: Path = PROJECT_DIR) -> str | None:
+    """The newest revision in ``project``'s migrations folder (None: no revisions)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(project / "migrations"))
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def free_port() -> int:
@@ -56,6 +98,17 @@ def wait_for_http(url: str, timeout: float = 20, process: subprocess.Popen | Non
         except OSError:
             time.sleep(0.05)
     raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+def wait_until(condition, timeout: float, what: str, interval: float = 0.05) -> float:
+    """Poll ``condition`` until it is true; return the seconds it took, or
+    fail naming ``what`` was awaited."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if condition():
+            return time.monotonic() - started
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 class Dyno:

@@ -1,12 +1,15 @@
+import io
+
 import pytest
-from flask import Flask
+from flask import Flask, request, session
 from sqlalchemy import text
 
 from config import ProductionConfig, TestingConfig
-from models import Result, db
+from models import db
 from web import create_app, shell_context
 
-PRODUCTION_ENV = {"DATABASE_URL": "sqlite://", "SECRET_KEY": "s3cret"}
+PRODUCTION_ENV = {"DATABASE_URL": "sqlite://", "SECRET_KEY": "s3cret",
+                  "TRUSTED_HOSTS": "myapp.example,localhost"}
 
 
 def test_create_app_uses_the_given_config():
@@ -16,17 +19,31 @@ def test_create_app_uses_the_given_config():
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite://"
 
 
+def test_start_page_is_html_naming_the_app(client, app):
+    response = client.get("/")
+    assert (response.status_code, response.mimetype) == (200, "text/html")
+    assert app.config["APP_NAME"] in response.text
+
+
 def test_healthz_reports_a_reachable_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok"}
 
 
+def with_database_routes(app: Flask) -> Flask:
+    """Add a page and an API route that query the database, as any app's do."""
+    app.add_url_rule("/needs-db", "needs_db", lambda: str(db.session.scalar(text("SELECT 1"))))
+    app.add_url_rule("/api/needs-db", "api_needs_db",
+                     lambda: {"value": db.session.scalar(text("SELECT 1"))})
+    return app
+
+
 @pytest.fixture
 def database_down():
     """A client of an app whose database cannot be reached (nothing listens on port 1)."""
     url = "postgresql://nobody@127.0.0.1:1/nothing"
-    return create_app(TestingConfig({"TEST_DATABASE_URL": url})).test_client()
+    return with_database_routes(create_app(TestingConfig({"TEST_DATABASE_URL": url}))).test_client()
 
 
 def test_healthz_reports_an_unreachable_database(database_down):
@@ -36,16 +53,16 @@ def test_healthz_reports_an_unreachable_database(database_down):
 
 
 def test_api_answers_503_db_unavailable_when_the_database_is_down(database_down):
-    response = database_down.get("/api/counts/1")
+    response = database_down.get("/api/needs-db")
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "db_unavailable"
 
 
 def test_pages_show_an_error_page_not_a_traceback_when_the_database_is_down(database_down):
-    response = database_down.get("/")
+    response = database_down.get("/needs-db")
     assert response.status_code == 503
-    assert b"The database is unavailable" in response.data
-    assert b"Traceback" not in response.data
+    assert "The database is unavailable" in response.text
+    assert "Traceback" not in response.text
 
 
 @pytest.mark.postgres
@@ -77,6 +94,52 @@ def test_unknown_page_is_a_404_page(client):
     assert response.mimetype == "text/html"
 
 
+def test_unknown_api_path_is_a_json_404(client):
+    response = client.get("/api/no/such/thing")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_wrong_method_is_405_with_the_allowed_methods(client):
+    response = client.post("/healthz")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    assert response.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def body_echo_app() -> Flask:
+    app = create_app(TestingConfig({}))
+    app.config["WTF_CSRF_ENABLED"] = False
+    app.add_url_rule("/api/echo", "echo", lambda: {"size": len(request.get_data())},
+                     methods=["POST"])
+    return app
+
+
+def as_chunked(body: bytes) -> dict:
+    """Request arguments for a body sent as gunicorn passes a chunked one:
+    no Content-Length, and a stream that ends with the body."""
+    return {"input_stream": io.BytesIO(body), "headers": {"Transfer-Encoding": "chunked"},
+            "environ_overrides": {"wsgi.input_terminated": True}}
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_body_over_the_limit_is_413_however_it_is_sent(chunked):
+    app = body_echo_app()
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    body = b"x" * (limit + 1)
+    response = app.test_client().post("/api/echo", **(as_chunked(body) if chunked else
+                                                        {"data": body}))
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "request_entity_too_large"
+
+
+def test_a_chunked_body_at_the_limit_is_read_whole():
+    app = body_echo_app()
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    response = app.test_client().post("/api/echo", **as_chunked(b"x" * limit))
+    assert (response.status_code, response.get_json()) == (200, {"size": limit})
+
+
 def test_every_response_carries_security_headers(client):
     response = client.get("/")
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
@@ -85,23 +148,49 @@ def test_every_response_carries_security_headers(client):
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
-def test_production_redirects_plain_http_to_https():
-    app = create_app(ProductionConfig(PRODUCTION_ENV))
-    response = app.test_client().get("/healthz", headers={"X-Forwarded-Proto": "http"})
-    assert response.status_code == 301
-    assert response.headers["Location"] == "https://localhost/healthz"
-
-
-def test_production_sends_hsts_over_https():
+def production_client():
     app = create_app(ProductionConfig(PRODUCTION_ENV))
     with app.app_context():
         db.create_all()
-    response = app.test_client().get("/healthz", headers={"X-Forwarded-Proto": "https"})
+    return app.test_client()
+
+
+@pytest.mark.parametrize("method, status", [("GET", 301), ("HEAD", 301), ("POST", 308),
+                                            ("PUT", 308), ("DELETE", 308)])
+def test_production_redirects_plain_http_to_https_keeping_the_method(method, status):
+    response = production_client().open("/healthz?x=1", method=method,
+                                         headers={"X-Forwarded-Proto": "http",
+                                                  "Host": "myapp.example"})
+    assert response.status_code == status
+    assert response.headers["Location"] == "https://myapp.example/healthz?x=1"
+
+
+@pytest.mark.parametrize("proto", ["http", "https"])
+def test_production_refuses_a_host_it_does_not_serve(proto):
+    response = production_client().get("/healthz", headers={"X-Forwarded-Proto": proto,
+                                                            "Host": "evil.example"})
+    assert response.status_code == 400
+    assert "Location" not in response.headers
+
+
+def test_production_sends_hsts_over_https():
+    response = production_client().get("/healthz", headers={"X-Forwarded-Proto": "https"})
     assert response.status_code == 200
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
 
 
+def test_production_session_cookies_are_secure_httponly_and_same_site():
+    client = production_client()
+    client.application.add_url_rule("/remember", "remember",
+                                    lambda: session.update(seen=True) or "ok")
+    response = client.get("/remember", headers={"X-Forwarded-Proto": "https"})
+    cookie = response.headers["Set-Cookie"]
+    assert "; Secure" in cookie and "; HttpOnly" in cookie and "; SameSite=Lax" in cookie
+
+
 def test_shell_context_preloads_db_and_every_model(app):
     with app.app_context():
-        assert shell_context() == {"db": db, "Result": Result}
-
+        context = shell_context()
+    assert context["db"] is db
+    models = {mapper.class_ for mapper in db.Model.registry.mappers}
+    assert {value for name, value in context.items() if name != "db"} == models

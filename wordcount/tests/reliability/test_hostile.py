@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Response
 
-from fetching import FetchError, normalize_url
 from tests.helpers import heroku_url, manage
-from tests.reliability.conftest import start_app
-from tests.reliability.test_faults import stored_rows
+from wordcount.fetching import FetchError, normalize_url
+from wordcount.tests.reliability.conftest import start_app
+from wordcount.tests.reliability.test_faults import stored_rows
 
 CORPUS = json.loads((Path(__file__).with_name("hostile_urls.json")).read_text())
 FETCH_TIMEOUT = 5

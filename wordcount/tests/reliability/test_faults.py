@@ -12,9 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import create_engine, text
 
 from config import sqlalchemy_url
-from counting import count_page
-from tests.helpers import heroku_url, manage
-from tests.reliability.conftest import start_app, wait_until
+from tests.helpers import heroku_url, manage, wait_until
+from wordcount.counting import count_page
+from wordcount.tests.reliability.conftest import start_app
 
 CLIENTS = 32
 REQUESTS_PER_CLIENT = 70  # 2,240 requests in all
@@ -125,7 +125,7 @@ def test_a_killed_worker_is_replaced_and_loses_only_its_requests(production_app,
     load = Load(production_app, pages, result_id)
     runner = threading.Thread(target=load.run)
     runner.start()
-    wait_until(lambda: load.sent >= 400, timeout=60)
+    wait_until(lambda: load.sent >= 400, timeout=60, what="400 requests sent")
     victim = production_app.worker_pids()[0]
     os.kill(victim, signal.SIGKILL)
     killed, killed_after = time.monotonic(), load.sent
@@ -202,6 +202,7 @@ def test_database_restart_gives_503_then_recovers_without_restarting_the_app(
         private_cluster.start()
         up_at = time.monotonic()
         recovered = wait_until(lambda: server.call("GET", f"/api/counts/{result_id}")[0] == 200,
+                               what="the app to serve again",
                                timeout=30)
         time.sleep(1)
         stop.set()

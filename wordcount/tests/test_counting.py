@@ -5,7 +5,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from counting import WORD, count_page, count_words, decode_html, load_stop_words, visible_text
+from wordcount.counting import (
+    WORD,
+    count_page,
+    count_words,
+    decode_html,
+    load_stop_words,
+    visible_text,
+)
 
 
 def words_of(html: str) -> Counter:

@@ -9,7 +9,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -69,7 +68,8 @@ def start_app(database: str, tmp_path: Path, name: str = "web.1", **env: str) ->
     port = free_port()
     settings = {"APP_SETTINGS": "config.ProductionConfig",
                 "SECRET_KEY": "reliability-" + "k" * 40, "DATABASE_URL": heroku_url(database),
-                "PORT": str(port), "DYNO": name, "WORDCOUNT_ALLOW_PRIVATE_HOSTS": "true",
+                "PORT": str(port), "DYNO": name, "TRUSTED_HOSTS": "127.0.0.1,localhost",
+                "WORDCOUNT_ALLOW_PRIVATE_HOSTS": "true",
                 "WORDCOUNT_FETCH_TIMEOUT": "5", **env}
     dyno = Dyno(["gunicorn", "web:app"], tmp_path / f"{name}.log", **settings)
     url = f"http://127.0.0.1:{port}"
@@ -115,19 +115,10 @@ class PrivateCluster:
 
 @pytest.fixture
 def private_cluster():
-    folder = Path(tempfile.mkdtemp(prefix="hcfa-pg-"))
+    folder = Path(tempfile.mkdtemp(prefix="wordcount-pg-"))
     cluster = PrivateCluster(folder)
     cluster.start()
     yield cluster
     with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
         cluster.stop("immediate")
     shutil.rmtree(folder, ignore_errors=True)
-
-
-def wait_until(condition, timeout: float, interval: float = 0.05) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if condition():
-            return time.monotonic() - started
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")

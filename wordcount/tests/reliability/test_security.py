@@ -35,7 +35,8 @@ def test_the_form_needs_its_csrf_token(production_app, local_site):
 
 @pytest.mark.parametrize("config_class", [StagingConfig, ProductionConfig])
 def test_errors_show_no_debugger_or_traceback(config_class):
-    app = create_app(config_class({"DATABASE_URL": "sqlite://", "SECRET_KEY": "s" * 40}))
+    app = create_app(config_class({"DATABASE_URL": "sqlite://", "SECRET_KEY": "s" * 40,
+                                   "TRUSTED_HOSTS": "localhost"}))
 
     @app.get("/explode")
     def explode():

@@ -2,7 +2,8 @@ from datetime import datetime
 
 import pytest
 
-from models import Result, db
+from models import db
+from wordcount.models import Result
 
 PAGE = "<html><head><title>Cats</title></head><body><p>The cat and the dog. " \
        "The cat sat.</p><script>ignored()</script></body></html>"

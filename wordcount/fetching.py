@@ -25,7 +25,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 MAX_URL_LENGTH = 2048
 CHUNK_SIZE = 64 * 1024
-USER_AGENT = "Wordcount/1.0 (+https://github.com/; HerokuCondaFlaskAlembic template)"
+USER_AGENT = "Wordcount/1.0 (a Flask template's example app)"
 
 
 class FetchError(Exception):

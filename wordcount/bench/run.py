@@ -1,6 +1,6 @@
 """Benchmarks: every figure a ratio of two things measured side by side in one run.
 
-    make bench          the full run: writes bench/RESULTS.md and bench/results.json
+    make bench          the full run: writes RESULTS.md and results.json beside this file
     make bench-smoke    a few seconds on tiny inputs, so the harness never rots (CI)
 
 Needs PostgreSQL on 127.0.0.1:5432, wrk and hyperfine (Debian packages), and
@@ -30,10 +30,10 @@ from importlib import metadata
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = BENCH_DIR.parent
+PROJECT_DIR = BENCH_DIR.parent.parent
 sys.path[:0] = [str(PROJECT_DIR), str(BENCH_DIR)]
 
-from counting import count_page, load_stop_words  # noqa: E402
+from wordcount.counting import count_page, load_stop_words  # noqa: E402
 
 DEFAULT_CORPUS = Path("/usr/share/doc/python3/html")
 POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
@@ -147,7 +147,7 @@ def counting_peak_rss(pages: list[tuple[str, bytes]]) -> float:
     with tempfile.TemporaryDirectory() as folder:
         for index, (_, body) in enumerate(pages):
             Path(folder, f"{index:05}.html").write_bytes(body)
-        script = ("import resource, sys, pathlib; from counting import count_page\n"
+        script = ("import resource, sys, pathlib; from wordcount.counting import count_page\n"
                   "for page in sorted(pathlib.Path(sys.argv[1]).iterdir()):\n"
                   "    count_page(page.read_bytes())\n"
                   "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
@@ -296,6 +296,7 @@ def worker_rss_mb(master: subprocess.Popen) -> float:
 
 def bench_http(pages, settings: Settings, database: str, folder: Path) -> dict:
     app_env = {"APP_SETTINGS": "config.StagingConfig", "SECRET_KEY": "bench-" + "x" * 32,
+               "TRUSTED_HOSTS": "127.0.0.1,localhost",
                "DATABASE_URL": database, "WORDCOUNT_ALLOW_PRIVATE_HOSTS": "true"}
     subprocess.run([sys.executable, "manage.py", "db", "upgrade"], cwd=PROJECT_DIR,
                    env={**os.environ, **app_env}, check=True, capture_output=True)
@@ -387,6 +388,7 @@ def bench_history_scaling(settings: Settings, database: str) -> dict:
     """GET /history p50 with few rows, then with very many, one request at a
     time: the page's own cost, free of how connections spread over workers."""
     app_env = {"APP_SETTINGS": "config.StagingConfig", "SECRET_KEY": "bench-" + "x" * 32,
+               "TRUSTED_HOSTS": "127.0.0.1,localhost",
                "DATABASE_URL": database}
     small, large = settings.history_rows
     port = free_port()
@@ -532,7 +534,8 @@ def write_report(results: dict, output: Path, profile: str | None) -> None:
         f"the rows of a table take turns, one run each per round. "
         f"`http.floor_ratio` is `GET /api/counts/<id>` over the bare Flask app, gthread, "
         f"{results['settings']['connections'][-1]} connections; for every run: "
-        f"{h['floor_ratios']}. For reference, \"one raw query\" (`bench/hello_db.py`) is the "
+        f"{h['floor_ratios']}. For reference, \"one raw query\" "
+        f"(`wordcount/bench/hello_db.py`) is the "
         f"bare Flask app making the same read in a single raw psycopg round trip (autocommit, "
         f"no ORM, no ping): {h['one_query_ratio']} of the bare app ({h['one_query_ratios']}).",
         "",

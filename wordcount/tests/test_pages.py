@@ -2,7 +2,8 @@ import re
 
 import pytest
 
-from models import Result, db
+from models import db
+from wordcount.models import Result
 
 PAGE = "<p>The cat and the dog. The cat sat.</p>"
 

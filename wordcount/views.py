@@ -1,8 +1,7 @@
-"""Wordcount, the template's example: pages and a JSON API.
+"""Wordcount's pages and JSON API.
 
-Its logic lives in ``counting`` and ``fetching``; this module only turns
-requests into calls to them and results into responses. Delete it (with
-those modules, templates/ and the Result model) to start your own app.
+The logic lives in ``counting`` and ``fetching``; this module only turns
+requests into calls to them and results into responses.
 """
 
 from pathlib import Path
@@ -17,12 +16,13 @@ from sqlalchemy.sql.functions import FunctionElement
 from wtforms import StringField
 from wtforms.validators import InputRequired
 
-from counting import count_page
 from errors import AppError
-from fetching import FetchError, FetchLimits, fetch_page
-from models import JSONDocument, Result, db
+from models import JSONDocument, db
+from wordcount.counting import count_page
+from wordcount.fetching import FetchError, FetchLimits, fetch_page
+from wordcount.models import Result
 
-bp = Blueprint("wordcount", __name__)
+bp = Blueprint("wordcount", __name__, template_folder="templates")
 api = Blueprint("wordcount_api", __name__, url_prefix="/api")
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
@@ -151,12 +151,12 @@ def form_expired(error: CSRFError):
 
 def render_index(form: URLForm, error: str | None = None):
     latest = newest_results(None, LATEST_ON_INDEX)
-    return render_template("index.html", form=form, error=error, latest=latest)
+    return render_template("wordcount/index.html", form=form, error=error, latest=latest)
 
 
 @bp.get("/results/<int:result_id>")
 def result(result_id: int):
-    return render_template("result.html", result=get_result(result_id))
+    return render_template("wordcount/result.html", result=get_result(result_id))
 
 
 @bp.get("/history")
@@ -164,7 +164,7 @@ def history():
     before = int_arg("before", None, 1, MAX_ID + 1)
     rows = newest_results(before, HISTORY_PAGE_SIZE + 1)
     older = rows[-2].id if len(rows) > HISTORY_PAGE_SIZE else None
-    return render_template("history.html", results=rows[:HISTORY_PAGE_SIZE], older=older)
+    return render_template("wordcount/history.html", results=rows[:HISTORY_PAGE_SIZE], older=older)
 
 
 # --- JSON API ----------------------------------------------------------------

@@ -7,8 +7,8 @@ from flask import Response
 from hypothesis import given
 from hypothesis import strategies as st
 
-import fetching
-from fetching import FetchError, FetchLimits, fetch_page, is_public_address, normalize_url
+from wordcount import fetching
+from wordcount.fetching import FetchError, FetchLimits, fetch_page, is_public_address, normalize_url
 
 LOCAL = FetchLimits(timeout=5, max_bytes=100_000, allow_private_hosts=True)
 PUBLIC_ONLY = FetchLimits(timeout=5, max_bytes=100_000, allow_private_hosts=False)

@@ -1,0 +1,10 @@
+"""The template's own start page: replace it with your app's."""
+
+from flask import Blueprint, render_template
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def home():
+    return render_template("home.html")
