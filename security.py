@@ -5,6 +5,7 @@ import io
 
 from flask import Flask, current_app, redirect, request
 from flask_wtf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 # Every form needs a token; a JSON API exempts its blueprint (csrf.exempt),
 # since a cross-site form cannot send application/json.
@@ -19,6 +20,8 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 
 def init_app(app: Flask) -> None:
+    """Call before registering blueprints: their <int:...> rules use the converter."""
+    app.url_map.converters["int"] = ASCIIIntegerConverter
     app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
     csrf.init_app(app)
     if app.config["FORCE_HTTPS"]:
@@ -69,3 +72,13 @@ class ChunkedBodyLimit:
             environ["CONTENT_LENGTH"] = str(len(body))
             del environ["HTTP_TRANSFER_ENCODING"]  # the body is now plain bytes
         return self.wsgi_app(environ, start_response)
+
+
+class ASCIIIntegerConverter(IntegerConverter):
+    """``<int:...>`` for ASCII digits only, at most 30 of them.
+
+    Werkzeug's matches ``\\d``, which takes every Unicode digit: ``/items/٣``
+    would be item 3, and a 5,000-digit id would make ``int()`` raise.
+    """
+
+    regex = r"[0-9]{1,30}"

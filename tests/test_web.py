@@ -194,3 +194,14 @@ def test_shell_context_preloads_db_and_every_model(app):
     assert context["db"] is db
     models = {mapper.class_ for mapper in db.Model.registry.mappers}
     assert {value for name, value in context.items() if name != "db"} == models
+
+
+@pytest.mark.parametrize("path, status", [("/items/42", 200), ("/items/٣", 404),
+                                          ("/items/３", 404), ("/items/" + "9" * 5000, 404)])
+def test_int_routes_take_ascii_digits_only(path, status):
+    app = create_app(TestingConfig({}))
+    app.add_url_rule("/items/<int:item_id>", "item", lambda item_id: {"id": item_id})
+    response = app.test_client().get(path)
+    assert response.status_code == status
+    if status == 200:
+        assert response.get_json() == {"id": 42}

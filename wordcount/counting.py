@@ -59,7 +59,8 @@ class WordCount:
 
 def detect_encoding(body: bytes, declared_charset: str | None = None) -> tuple[str, int]:
     """The page's encoding and the length of its byte order mark: the BOM,
-    then the HTTP charset, then <meta charset>, then UTF-8."""
+    then the HTTP charset, then <meta charset>; with none of them, the HTML
+    standard's fallback: UTF-8 when the bytes are valid UTF-8, else windows-1252."""
     for bom, encoding in _BOMS:
         if body.startswith(bom):
             return encoding, len(bom)
@@ -69,7 +70,18 @@ def detect_encoding(body: bytes, declared_charset: str | None = None) -> tuple[s
         encoding = _codec_for(label, from_meta)
         if encoding:
             return encoding, 0
-    return "utf-8", 0
+    return ("utf-8" if _is_utf8(body) else "cp1252"), 0
+
+
+def _is_utf8(body: bytes) -> bool:
+    # isascii() is a fast C scan, and most undeclared pages are ASCII.
+    if body.isascii():
+        return True
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def decode_html(body: bytes, declared_charset: str | None = None) -> str:

@@ -7,7 +7,6 @@ to the address that was checked, so a second DNS answer (DNS rebinding)
 cannot point the request somewhere else.
 """
 
-import ipaddress
 import socket
 import time
 from dataclasses import dataclass
@@ -20,6 +19,8 @@ from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionErro
 from urllib3.exceptions import TimeoutError as HTTPTimeoutError
 from urllib3.util import Timeout
 from urllib3.util.connection import create_connection
+
+from wordcount.addresses import is_public_address
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -60,6 +61,8 @@ def normalize_url(raw: str) -> str:
     url = raw.strip()
     if not url:
         raise FetchError("invalid_url", "Enter a URL, such as https://example.com/.")
+    if not _encodes(url):
+        raise FetchError("invalid_url", "The URL contains characters that are not valid text.")
     if len(url) > MAX_URL_LENGTH:
         raise FetchError("invalid_url", f"The URL is longer than {MAX_URL_LENGTH} characters.")
     if any(ord(char) < 33 or ord(char) == 127 for char in url):
@@ -77,22 +80,23 @@ def normalize_url(raw: str) -> str:
     if not parts.hostname:
         raise FetchError("invalid_url", "The URL has no host name.")
     try:
-        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+        port = parts.port  # urlsplit checks the port only when asked
         parts.hostname.encode("idna")
     except (ValueError, UnicodeError):
         raise FetchError("invalid_url", "The URL's host or port is not valid.") from None
+    if port == 0:
+        raise FetchError("invalid_url", "The URL's port must be from 1 to 65535.")
     return url
 
 
-def is_public_address(address: str) -> bool:
-    """True for a globally routable unicast address (IPv4-mapped IPv6 unwrapped)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not (
-        ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast
-        or ip.is_reserved or ip.is_unspecified
-    )
+def _encodes(text: str) -> bool:
+    """False for text with a lone surrogate (JSON can send one), which no
+    database or HTTP request can carry."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def resolve(host: str, port: int, allow_private: bool) -> str:
@@ -102,6 +106,8 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
     except (socket.gaierror, UnicodeError):
         raise FetchError("fetch_failed", f"Could not find the host {host!r}.") from None
     addresses = [info[4][0] for info in infos]
+    if not addresses:
+        raise FetchError("fetch_failed", f"The host {host!r} has no address.")
     if not allow_private and not all(is_public_address(a) for a in addresses):
         raise FetchError("blocked_url", f"{host!r} is not a public internet address.")
     return addresses[0]

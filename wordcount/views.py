@@ -4,6 +4,7 @@ The logic lives in ``counting`` and ``fetching``; this module only turns
 requests into calls to them and results into responses.
 """
 
+import re
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
@@ -103,6 +104,7 @@ NEWEST = (select(*SUMMARY).where(Result.id < bindparam("before", type_=BigIntege
 NEWEST_WITH_TOP_WORDS = NEWEST.add_columns(*TOP_WORDS_COLUMNS)
 RESULT_BY_ID = select(*SUMMARY, *TOP_WORDS_COLUMNS).where(Result.id == bindparam("result_id"))
 MAX_ID = 2**31 - 1  # ids are 32-bit integers
+ASCII_NUMBER = re.compile(r"[0-9]{1,19}")
 
 
 def get_result(result_id: int, n: int = TOP_WORDS) -> Row:
@@ -170,10 +172,12 @@ def history():
 # --- JSON API ----------------------------------------------------------------
 
 def int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
+    """A query parameter of ASCII digits within [low, high] (str.isdigit
+    would also take '²' and '٣', which int() refuses or reads as 3)."""
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not ASCII_NUMBER.fullmatch(raw) or not low <= int(raw) <= high:
         raise AppError("bad_request", f"{name} must be a whole number from {low} to {high}.")
     return int(raw)
 
@@ -220,7 +224,8 @@ def list_counts():
     rows = newest_results(before, limit + 1, n)
     items = [result_body(row) for row in rows[:limit]]
     more = len(rows) > limit
-    next_url = url_for(".list_counts", limit=limit, before=rows[limit - 1].id) if more else None
+    next_url = (url_for(".list_counts", limit=limit, before=rows[limit - 1].id, n=n)
+                if more else None)
     return {"items": items, "next": next_url}
 
 

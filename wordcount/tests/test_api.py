@@ -44,7 +44,9 @@ def test_n_changes_how_many_top_words(client, local_site):
     assert len(client.get(f"/api/counts/{body['id']}?n=3").get_json()["top_words"]) == 3
 
 
-@pytest.mark.parametrize("n", ["0", "101", "ten", "-1"])
+# Digits that str.isdigit() takes and int() refuses (superscript, circled) or reads
+# as numbers (Arabic-Indic, full-width).
+@pytest.mark.parametrize("n", ["0", "101", "ten", "-1", "²", "①", "٣", "３", "1" * 5000])
 def test_n_out_of_range_is_bad_request(client, n):
     response = client.get("/api/counts", query_string={"n": n})
     assert response.status_code == 400
@@ -134,7 +136,7 @@ def test_list_pages_newest_first_by_keyset(client, local_site):
     ids = [post_count(client, url).get_json()["id"] for _ in range(5)]
     first = client.get("/api/counts?limit=2").get_json()
     assert [item["id"] for item in first["items"]] == ids[:-3:-1]
-    assert first["next"] == f"/api/counts?limit=2&before={ids[3]}"
+    assert first["next"] == f"/api/counts?limit=2&before={ids[3]}&n=10"
     second = client.get(first["next"]).get_json()
     assert [item["id"] for item in second["items"]] == [ids[2], ids[1]]
     last = client.get(second["next"]).get_json()
@@ -146,7 +148,7 @@ def test_list_of_nothing(client):
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=101", "before=abc", "before=0",
-                                   "before=2147483649"])
+                                   "before=2147483649", "limit=²", "before=²", "before=٣"])
 def test_list_rejects_bad_paging(client, query):
     response = client.get(f"/api/counts?{query}")
     assert response.status_code == 400
@@ -162,9 +164,34 @@ def test_list_from_the_largest_before_starts_at_the_newest(client, app):
     assert [item["url"] for item in items] == ["http://example.com/"]
 
 
+def test_the_next_link_keeps_n(client, local_site):
+    url = local_site.add("/cats", PAGE)
+    for _ in range(2):
+        post_count(client, url)
+    first = client.get("/api/counts?limit=1&n=1").get_json()
+    assert "n=1" in first["next"]
+    assert len(client.get(first["next"]).get_json()["items"][0]["top_words"]) == 1
+
+
+@pytest.mark.parametrize("path", ["/api/counts/٣", "/api/counts/３", "/api/counts/" + "9" * 31])
+def test_an_id_that_is_not_ascii_digits_is_not_found(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_a_url_with_a_lone_surrogate_is_invalid_and_stores_nothing(client, stored_rows):
+    response = client.post("/api/counts", data='{"url": "http://example.com/\\ud800"}',
+                           content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_url"
+    assert stored_rows() == 0
+
+
 def test_wrong_method_is_a_json_405(client):
     response = client.delete("/api/counts/1")
     assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
     assert response.get_json()["error"]["code"] == "method_not_allowed"
 
 

@@ -98,16 +98,18 @@ def test_count_page_accepts_a_custom_stop_word_list():
 
 @pytest.mark.parametrize("body, declared, expected", [
     ("café".encode("latin-1"), "iso-8859-1", "café"),
-    ("café".encode("cp1252"), None, "caf\ufffd"),
+    ("café".encode("cp1252"), None, "café"),  # not UTF-8, nothing declared: windows-1252
     ('<meta charset="windows-1252"><p>caf\xe9'.encode("cp1252"), None, "café"),
     ('<meta http-equiv="Content-Type" content="text/html; charset=koi8-r">Привет'.encode("koi8-r"),
      None, "Привет"),
     ('<meta charset="koi8-r">café'.encode(), "utf-8", "café"),
     ("\ufeffcafé".encode("utf-16-le"), "iso-8859-1", "café"),
     ('<meta charset="utf-16"><p>café'.encode(), None, "café"),
-    (b"caf\xff", "no-such-charset", "caf\ufffd"),
+    (b"caf\xff", "no-such-charset", "caf\xff"),  # no usable label: windows-1252
+    ("<p>Café naïve</p>".encode("cp1252"), None, "Café naïve"),
+    ("<p>Café naïve</p>".encode(), None, "Café naïve"),
 ])
-def test_decoding_order_is_bom_header_meta_then_utf8(body, declared, expected):
+def test_decoding_order_is_bom_header_meta_then_the_html_fallback(body, declared, expected):
     assert expected in decode_html(body, declared)
 
 

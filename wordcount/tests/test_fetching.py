@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wordcount import fetching
-from wordcount.fetching import FetchError, FetchLimits, fetch_page, is_public_address, normalize_url
+from wordcount.addresses import is_public_address
+from wordcount.fetching import FetchError, FetchLimits, fetch_page, normalize_url
 
 LOCAL = FetchLimits(timeout=5, max_bytes=100_000, allow_private_hosts=True)
 PUBLIC_ONLY = FetchLimits(timeout=5, max_bytes=100_000, allow_private_hosts=False)
@@ -39,7 +40,7 @@ def test_normalize_url_accepts_http_and_bare_hosts(raw, expected):
     "http://user:pass@example.com/", "http://evil.com@example.com/",
     "http://example.com:99999/", "http://example.com:port/", "http://exa mple.com/",
     "http://example.com/\x00", "http://example.com/a\nb", "[", "http://[::1/",
-    "http://" + "a" * 2100 + ".com/",
+    "http://" + "a" * 2100 + ".com/", "http://example.com:0/", "http://example.com/\ud800",
 ])
 def test_normalize_url_refuses(raw):
     with pytest.raises(FetchError) as error:
@@ -248,3 +249,9 @@ def test_normalize_url_accepts_only_http_urls_or_says_invalid_url(raw):
     else:
         assert url.lower().startswith(("http://", "https://"))
         assert not any(ord(char) < 33 for char in url)
+
+
+def test_a_resolver_answer_with_no_addresses_is_fetch_failed(monkeypatch):
+    monkeypatch.setattr(fetching.socket, "getaddrinfo", lambda *args, **kwargs: [])
+    error = fetch_error("http://empty.test/", FetchLimits(allow_private_hosts=False))
+    assert (error.code, error.message) == ("fetch_failed", "The host 'empty.test' has no address.")

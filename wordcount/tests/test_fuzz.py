@@ -1,0 +1,58 @@
+"""schemathesis against the live API: gunicorn, PostgreSQL and the committed
+openapi.json, every check on, the stateful phase included, bounded in time.
+`FUZZ_SECONDS=600 python -m pytest wordcount/tests/test_fuzz.py -s` runs it longer."""
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import BIN_DIR, PROJECT_DIR, heroku_url, manage, project_env, wait_for_http
+from tests.test_heroku import web_dyno
+
+pytestmark = pytest.mark.postgres
+OPENAPI_FILE = PROJECT_DIR / "wordcount" / "openapi.json"
+FUZZ_SECONDS = int(os.environ.get("FUZZ_SECONDS", "45"))
+
+# The app as gunicorn serves it, except that fetching a page never leaves the
+# process: every URL the fetcher accepts gets one small page. The fuzzer
+# tests the API's contract; fetching is tested against real local servers.
+FUZZ_APP = '''
+from wordcount import views
+from wordcount.fetching import Page, normalize_url
+
+
+def fetch_page(url, limits):
+    return Page(normalize_url(url), b"<p>the fuzzer counts these words</p>", "utf-8")
+
+
+views.fetch_page = fetch_page
+from web import app  # noqa: E402
+'''
+
+
+@pytest.mark.timeout(FUZZ_SECONDS + 120)
+def test_the_api_keeps_its_openapi_contract_under_fuzzing(postgres_url, tmp_path):
+    assert manage("db", "upgrade", DATABASE_URL=heroku_url(postgres_url)).returncode == 0
+    (tmp_path / "fuzz_app.py").write_text(FUZZ_APP)
+    dyno, url = web_dyno(tmp_path, "web.1", postgres_url, app="fuzz_app:app",
+                         PYTHONPATH=f"{PROJECT_DIR}:{tmp_path}")
+    try:
+        wait_for_http(url + "/healthz", process=dyno.process)
+        result = subprocess.run(
+            [str(BIN_DIR / "st"), "--no-color",
+             "--config-file", str(Path(__file__).with_name("schemathesis.toml")),
+             "run", str(OPENAPI_FILE), "--url", url, "--checks", "all",
+             "--phases", "examples,coverage,fuzzing,stateful", "--max-time", str(FUZZ_SECONDS),
+             "--seed", "20261124", "--request-timeout", "10"],
+            cwd=tmp_path, env=project_env(), capture_output=True, text=True,
+            timeout=FUZZ_SECONDS + 90)
+    finally:
+        dyno.stop()
+    summary = result.stdout[-3000:]
+    print(summary)
+    assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]
+    assert re.search(r"\b\d+ generated\b", result.stdout), summary
+    assert " 500 " not in dyno.output, "a 500 in the access log"
