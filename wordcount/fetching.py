@@ -58,13 +58,14 @@ def normalize_url(raw: str) -> str:
 
     A bare host such as ``example.com/page`` gets ``http://`` prepended.
     """
+    # The limit applies to what was sent, before stripping (as openapi.json says).
+    if len(raw) > MAX_URL_LENGTH:
+        raise FetchError("invalid_url", f"The URL is longer than {MAX_URL_LENGTH} characters.")
     url = raw.strip()
     if not url:
         raise FetchError("invalid_url", "Enter a URL, such as https://example.com/.")
     if not _encodes(url):
         raise FetchError("invalid_url", "The URL contains characters that are not valid text.")
-    if len(url) > MAX_URL_LENGTH:
-        raise FetchError("invalid_url", f"The URL is longer than {MAX_URL_LENGTH} characters.")
     if any(ord(char) < 33 or ord(char) == 127 for char in url):
         raise FetchError("invalid_url", "The URL contains spaces or control characters.")
     if "://" not in url:

@@ -41,6 +41,7 @@ def test_normalize_url_accepts_http_and_bare_hosts(raw, expected):
     "http://example.com:99999/", "http://example.com:port/", "http://exa mple.com/",
     "http://example.com/\x00", "http://example.com/a\nb", "[", "http://[::1/",
     "http://" + "a" * 2100 + ".com/", "http://example.com:0/", "http://example.com/\ud800",
+    "x.com" + "\x1e" * 2100,  # over the limit as sent, though short once stripped
 ])
 def test_normalize_url_refuses(raw):
     with pytest.raises(FetchError) as error:
