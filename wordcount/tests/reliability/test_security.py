@@ -65,6 +65,9 @@ def test_pinned_requirements_have_no_known_vulnerability():
         ["pip-audit", "--requirement", "requirements.txt", "--no-deps", "--disable-pip",
          "--progress-spinner", "off", "--format", "json"],
         cwd=PROJECT_DIR, env=project_env(), capture_output=True, text=True, timeout=300)
+    if not result.stdout.strip():
+        # pip-audit could not reach its vulnerability data and reported nothing.
+        pytest.skip(f"pip-audit produced no report: {result.stderr.strip()[-300:]}")
     report = json.loads(result.stdout)["dependencies"]
     skipped = [d["name"] for d in report if "skip_reason" in d]
     if len(skipped) == len(report):
