@@ -1,6 +1,7 @@
 """Heroku's way of running the app, proven locally with real processes."""
 
 import json
+import os
 import re
 import subprocess
 import threading
@@ -29,10 +30,18 @@ SLOW_REQUEST_SECONDS = 3
 HOST = "myapp.herokuapp.com"
 
 
-def web_dyno(tmp_path: Path, name: str, database: str, app: str = "web:app",
+def web_dyno(tmp_path: Path, name: str, database: str, extra_code: str | None = None,
              **env: str) -> tuple[Dyno, str]:
-    """gunicorn as the Procfile starts it, with a staging dyno's environment."""
+    """gunicorn as the Procfile starts it, with a staging dyno's environment.
+
+    ``extra_code``, when given, is a module that imports ``app`` from web
+    and changes it (adds a route, replaces a function); gunicorn serves that.
+    """
     port = free_port()
+    app = "web:app"
+    if extra_code is not None:
+        (tmp_path / "dyno_app.py").write_text(extra_code)
+        app, env["PYTHONPATH"] = "dyno_app:app", f"{PROJECT_DIR}{os.pathsep}{tmp_path}"
     env = {"APP_SETTINGS": "config.StagingConfig", "SECRET_KEY": SECRET,
            "DATABASE_URL": heroku_url(database), "PORT": str(port), "DYNO": name,
            "TRUSTED_HOSTS": f"127.0.0.1,localhost,{HOST}", **env}
@@ -78,7 +87,7 @@ def test_sigterm_lets_an_in_flight_request_finish(postgres_url, tmp_path):
     manage("db", "upgrade", DATABASE_URL=heroku_url(postgres_url))
     # The app plus one slow route, so a request is surely in flight at SIGTERM.
     started = tmp_path / "started"
-    (tmp_path / "slow_app.py").write_text(
+    slow_app = (
         "import pathlib, time\n"
         "from web import app\n\n"
         "@app.get('/slow')\n"
@@ -86,8 +95,7 @@ def test_sigterm_lets_an_in_flight_request_finish(postgres_url, tmp_path):
         f"    pathlib.Path({str(started)!r}).touch()\n"
         f"    time.sleep({SLOW_REQUEST_SECONDS})\n"
         "    return 'finished'\n")
-    dyno, url = web_dyno(tmp_path, "web.1", postgres_url, app="slow_app:app",
-                         PYTHONPATH=f"{PROJECT_DIR}:{tmp_path}")
+    dyno, url = web_dyno(tmp_path, "web.1", postgres_url, extra_code=slow_app)
     outcome = {}
     try:
         wait_for_http(url + "/healthz", process=dyno.process)

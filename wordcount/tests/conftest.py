@@ -5,7 +5,6 @@ import json
 import re
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from flask import Flask, Response, request
@@ -16,8 +15,9 @@ from werkzeug.serving import make_server
 from models import db
 from tests.conftest import *  # noqa: F403 - app, client, runner, postgres_* fixtures
 from wordcount.models import Result
+from wordcount.views import OPENAPI_FILE
 
-OPENAPI = json.loads((Path(__file__).parent.parent / "openapi.json").read_text())
+OPENAPI = json.loads(OPENAPI_FILE.read_text())
 
 
 @pytest.fixture

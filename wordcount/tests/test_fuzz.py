@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import BIN_DIR, PROJECT_DIR, heroku_url, manage, project_env, wait_for_http
+from tests.helpers import BIN_DIR, heroku_url, manage, project_env, wait_for_http
 from tests.test_heroku import web_dyno
+from wordcount.views import OPENAPI_FILE
 
 pytestmark = pytest.mark.postgres
-OPENAPI_FILE = PROJECT_DIR / "wordcount" / "openapi.json"
 FUZZ_SECONDS = int(os.environ.get("FUZZ_SECONDS", "45"))
 
 # The app as gunicorn serves it, except that fetching a page never leaves the
@@ -36,9 +36,7 @@ from web import app  # noqa: E402
 @pytest.mark.timeout(FUZZ_SECONDS + 120)
 def test_the_api_keeps_its_openapi_contract_under_fuzzing(postgres_url, tmp_path):
     assert manage("db", "upgrade", DATABASE_URL=heroku_url(postgres_url)).returncode == 0
-    (tmp_path / "fuzz_app.py").write_text(FUZZ_APP)
-    dyno, url = web_dyno(tmp_path, "web.1", postgres_url, app="fuzz_app:app",
-                         PYTHONPATH=f"{PROJECT_DIR}:{tmp_path}")
+    dyno, url = web_dyno(tmp_path, "web.1", postgres_url, extra_code=FUZZ_APP)
     try:
         wait_for_http(url + "/healthz", process=dyno.process)
         result = subprocess.run(
