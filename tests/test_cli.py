@@ -283,3 +283,19 @@ def test_migrations_folder_survives_an_empty_history():
     # git keeps no empty folder: without this file, a fork whose history is
     # empty (make remove-example) would have no migrations/versions to write to.
     assert Path(PROJECT_DIR, "migrations", "versions", ".gitkeep").exists()
+
+
+def test_a_developers_dotenv_and_exported_settings_change_no_test(tmp_path):
+    # The README's Local PostgreSQL step puts DATABASE_URL in .env; a shell may
+    # export anything. Here both point at settings that would break every test.
+    project = copy_project(tmp_path / "myapp")
+    hostile = {"APP_SETTINGS": "config.ProductionConfig",
+               "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/nothing", "FLASK_DEBUG": "1"}
+    (project / ".env").write_text("".join(f"export {k}={v}\n" for k, v in hostile.items()))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "tests/test_config.py", "tests/test_web.py"],
+        cwd=project, env={**project_env(FLASK_SKIP_DOTENV=None), **hostile},
+        capture_output=True, text=True, timeout=110)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert " passed" in result.stdout and "failed" not in result.stdout
