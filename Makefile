@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint heroku-local clean
+.PHONY: run test test-pgbouncer lint heroku-local clean
 
 run: $(VENV)/.runtime  ## Serve on http://127.0.0.1:5000 with SQLite, debugger and reloader on
 	$(BIN)/python manage.py db upgrade
@@ -12,8 +12,12 @@ run: $(VENV)/.runtime  ## Serve on http://127.0.0.1:5000 with SQLite, debugger a
 test: $(VENV)/.dev  ## The test suite (without the long reliability runs)
 	$(BIN)/python -m pytest -m "not reliability"
 
-lint: $(VENV)/.dev
+test-pgbouncer: $(VENV)/.dev  ## The PostgreSQL tests again, through PgBouncer in transaction mode
+	$(BIN)/python -m tests.with_pgbouncer $(BIN)/python -m pytest -m "postgres and not reliability and not slow" -q
+
+lint: $(VENV)/.dev  ## ruff's lint rules and its formatting, as the pre-commit hooks check them
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 heroku-local: $(VENV)/.dev  ## The Procfile as Heroku runs it, on local PostgreSQL
 	PATH="$(CURDIR)/$(BIN):$$PATH" bin/heroku-local

@@ -45,8 +45,11 @@ class Environment:
             raise ConfigError(f"{name} is not set: {why}")
         return value
 
-    def integer(self, name: str, default: int) -> int:
-        return self._convert(name, default, int, "a whole number")
+    def integer(self, name: str, default: int, minimum: int | None = None) -> int:
+        value = self._convert(name, default, int, "a whole number")
+        if minimum is not None and value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+        return value
 
     def number(self, name: str, default: float) -> float:
         return self._convert(name, default, float, "a number")
@@ -93,6 +96,8 @@ class Config:
     SESSION_COOKIE_SECURE = False
     # Request bodies larger than this get 413 before they are read.
     MAX_CONTENT_LENGTH = 64 * 1024
+    # The RQ queue's name; apps sharing one Redis need different names.
+    JOBS_QUEUE = "default"
 
     def __init__(self, environ: Mapping[str, str] = os.environ):
         env = Environment(environ)
@@ -100,6 +105,10 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = sqlalchemy_url(self.database_url(env))
         self.SQLALCHEMY_ENGINE_OPTIONS = self.engine_options(env)
         self.TRUSTED_HOSTS = self.trusted_hosts(env)
+        # Background jobs (jobs.py): off, and run inline, without REDIS_URL.
+        self.REDIS_URL = env.text("REDIS_URL")
+        self.REDIS_VERIFY_TLS = env.flag("REDIS_VERIFY_TLS", True)
+        self.WORKER_CONCURRENCY = env.integer("WORKER_CONCURRENCY", 4, minimum=1)
 
     def secret_key(self, env: Environment) -> str:
         return env.text("SECRET_KEY", DEFAULT_SECRET_KEY)
@@ -117,14 +126,21 @@ class Config:
             return {}
         # Each process holds up to pool_size + max_overflow connections:
         # dynos x WEB_CONCURRENCY x that must stay under the plan's limit.
+        # No pool_pre_ping: database.py checks connections without a round trip.
+        connect_args: dict = {
+            # Fail fast when the database is down instead of hanging a worker.
+            "connect_timeout": env.integer("DB_CONNECT_TIMEOUT", 5),
+        }
+        if not env.flag("DB_PREPARED_STATEMENTS", True):
+            # Behind PgBouncer in transaction mode (before 1.21), a statement
+            # prepared on one server connection is missing on the next.
+            connect_args["prepare_threshold"] = None
         return {
-            "pool_pre_ping": True,
             "pool_size": env.integer("DB_POOL_SIZE", 5),
             "max_overflow": env.integer("DB_MAX_OVERFLOW", 2),
             "pool_timeout": env.number("DB_POOL_TIMEOUT", 10.0),
             "pool_recycle": 300,
-            # Fail fast when the database is down instead of hanging a worker.
-            "connect_args": {"connect_timeout": env.integer("DB_CONNECT_TIMEOUT", 5)},
+            "connect_args": connect_args,
         }
 
 
@@ -155,9 +171,12 @@ class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = "https"
 
     def secret_key(self, env: Environment) -> str:
-        key = env.required("SECRET_KEY", "set it to a long random string, e.g. "
-                           "heroku config:set SECRET_KEY=$(python -c "
-                           "'import secrets; print(secrets.token_hex(32))')")
+        key = env.required(
+            "SECRET_KEY",
+            "set it to a long random string, e.g. "
+            "heroku config:set SECRET_KEY=$(python -c "
+            "'import secrets; print(secrets.token_hex(32))')",
+        )
         if key == DEFAULT_SECRET_KEY:
             raise ConfigError("SECRET_KEY is the development default: set a secret one")
         return key
@@ -189,8 +208,7 @@ class StagingConfig(ProductionConfig):
 
 
 CONFIGS = {
-    cls.__name__: cls
-    for cls in (DevelopmentConfig, TestingConfig, StagingConfig, ProductionConfig)
+    cls.__name__: cls for cls in (DevelopmentConfig, TestingConfig, StagingConfig, ProductionConfig)
 }
 
 
@@ -202,8 +220,10 @@ def load_config(environ: Mapping[str, str] = os.environ) -> Config:
     """
     setting = environ.get("APP_SETTINGS", "").strip()
     if not setting and environ.get("DYNO"):
-        raise ConfigError("APP_SETTINGS is not set on this Heroku dyno: heroku config:set "
-                          "APP_SETTINGS=config.ProductionConfig (or config.StagingConfig)")
+        raise ConfigError(
+            "APP_SETTINGS is not set on this Heroku dyno: heroku config:set "
+            "APP_SETTINGS=config.ProductionConfig (or config.StagingConfig)"
+        )
     setting = setting or DEFAULT_SETTINGS
     module, _, name = setting.rpartition(".")
     if module not in ("", "config") or name not in CONFIGS:

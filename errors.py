@@ -14,11 +14,14 @@ from models import db
 class AppError(Exception):
     """An expected failure with a machine-readable code and an HTTP status."""
 
-    def __init__(self, code: str, message: str, status: int = 400):
+    def __init__(
+        self, code: str, message: str, status: int = 400, headers: dict[str, str] | None = None
+    ):
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
+        self.headers = headers
 
 
 def init_app(app: Flask) -> None:
@@ -44,15 +47,16 @@ def error_response(code: str, message: str, status: int, headers=None):
 
 
 def handle_app_error(error: AppError):
-    return error_response(error.code, error.message, error.status)
+    return error_response(error.code, error.message, error.status, error.headers)
 
 
 def handle_http_error(error: HTTPException):
     code = (error.name or "error").lower().replace(" ", "_")
     # Keep what the exception says beyond its body: Allow on a 405 (RFC 9110),
     # Retry-After, WWW-Authenticate.
-    headers = [(name, value) for name, value in error.get_headers()
-               if name.lower() != "content-type"]
+    headers = [
+        (name, value) for name, value in error.get_headers() if name.lower() != "content-type"
+    ]
     return error_response(code, error.description or error.name, error.code or 500, headers)
 
 
@@ -77,6 +81,7 @@ def end_database_session(error: BaseException | None) -> None:
     try:
         db.session.remove()
     except SQLAlchemyError:
-        current_app.logger.warning("Could not end the request's database transaction",
-                                   exc_info=True)
+        current_app.logger.warning(
+            "Could not end the request's database transaction", exc_info=True
+        )
         db.session.remove()

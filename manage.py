@@ -27,16 +27,23 @@ def load_app() -> Flask:
 
 # set_debug_flag=False: the config class decides debug mode, not FLASK_DEBUG.
 # No default commands: `runserver` replaces Flask's `run`, so there is one way.
-cli = FlaskGroup(create_app=load_app, help=__doc__, add_default_commands=False,
-                 set_debug_flag=False)
+cli = FlaskGroup(
+    create_app=load_app, help=__doc__, add_default_commands=False, set_debug_flag=False
+)
 cli.add_command(shell_command)
 cli.add_command(routes_command)
 
 
 @cli.command("runserver")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
-@click.option("--port", "-p", type=int, default=lambda: int(os.environ.get("PORT", 5000)),
-              show_default="$PORT or 5000", help="Port to listen on.")
+@click.option(
+    "--port",
+    "-p",
+    type=int,
+    default=lambda: int(os.environ.get("PORT", 5000)),
+    show_default="$PORT or 5000",
+    help="Port to listen on.",
+)
 @click.pass_context
 def runserver(ctx: click.Context, host: str, port: int) -> None:
     """Serve the app with Flask's development server (reloader and

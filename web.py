@@ -8,10 +8,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import database
 import errors
 import pages
 import security
 from config import Config, ConfigError, load_config
+from jobs import jobs
 from models import db
 
 # Batch mode lets the same revision ALTER tables on SQLite and PostgreSQL.
@@ -29,7 +31,9 @@ def create_app(config: Config | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
 
     db.init_app(app)
+    database.init_app(app)
     migrate.init_app(app, db)
+    jobs.init_app(app)
     errors.init_app(app)
     security.init_app(app)
 

@@ -60,8 +60,10 @@ def run_migrations_offline():
 
 
 def run_migrations_online():
-    configure_args = {"process_revision_directives": skip_empty_revisions,
-                      **migrate_extension.configure_args}
+    configure_args = {
+        "process_revision_directives": skip_empty_revisions,
+        **migrate_extension.configure_args,
+    }
     with engine.connect() as connection:
         context.configure(
             connection=connection,
@@ -73,8 +75,9 @@ def run_migrations_online():
             if connection.dialect.name == "postgresql":
                 # Taken before Alembic reads alembic_version: a second upgrade
                 # waits here, then finds the first one's work already done.
-                connection.execute(text("SELECT pg_advisory_xact_lock(:id)"),
-                                   {"id": MIGRATION_LOCK_ID})
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID}
+                )
             context.run_migrations()
 
 

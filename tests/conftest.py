@@ -4,17 +4,25 @@ PostgreSQL: tests create and drop their own databases on the server named by
 TEST_DATABASE_URL (default: the local server). Without a server they skip,
 saying why; with REQUIRE_POSTGRES=1 (CI) they fail instead.
 
+Redis: tests own the database that TEST_REDIS_URL names (default: number 15
+of the local server) and empty it before and after each test; tests that
+restart or flush a server start a private ``redis-server``. Without Redis
+they skip, saying why; with REQUIRE_REDIS=1 (CI) they fail instead.
+
 These fixtures know nothing of any blueprint or table: they serve the
 template's own tests and, imported, those of your app.
 """
 
+import itertools
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.helpers import isolate_environment
+from tests.helpers import Dyno, RedisServer, isolate_environment, worker_dyno
 
 # Before the app is imported: web.py builds one from the environment, and a
 # developer's .env or exported settings must not change what a test sees.
@@ -22,7 +30,10 @@ isolate_environment()
 
 import flask_migrate  # noqa: E402
 from flask import Flask  # noqa: E402
-from sqlalchemy import create_engine, delete, text  # noqa: E402
+from psycopg import pq  # noqa: E402
+from redis import Redis  # noqa: E402
+from redis.exceptions import RedisError  # noqa: E402
+from sqlalchemy import create_engine, delete, event, text  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from config import TestingConfig, sqlalchemy_url  # noqa: E402
@@ -34,15 +45,30 @@ POSTGRES_SERVER = os.environ.get(
 )
 # Test databases start with this prefix, so a leftover one is easy to spot.
 TEST_DATABASE_PREFIX = "hcfa_test_"
+REDIS_SERVER = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def testing_config(database: str, **settings: str) -> TestingConfig:
+    """TestingConfig on ``database``. Under ``make test-pgbouncer``,
+    TEST_DB_PREPARED_STATEMENTS=false turns prepared statements off, as
+    PgBouncer's transaction mode needs."""
+    prepared = os.environ.get("TEST_DB_PREPARED_STATEMENTS")
+    if prepared:
+        settings["DB_PREPARED_STATEMENTS"] = prepared
+    return TestingConfig({"TEST_DATABASE_URL": database, **settings})
 
 
 # --- PostgreSQL ----------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def postgres_admin():
     """An AUTOCOMMIT engine on the test server, for CREATE/DROP DATABASE."""
-    engine = create_engine(sqlalchemy_url(POSTGRES_SERVER), isolation_level="AUTOCOMMIT",
-                           connect_args={"connect_timeout": 5})
+    engine = create_engine(
+        sqlalchemy_url(POSTGRES_SERVER),
+        isolation_level="AUTOCOMMIT",
+        connect_args={"connect_timeout": 5},
+    )
     try:
         with engine.connect():
             pass
@@ -77,7 +103,7 @@ def make_postgres_database(postgres_admin) -> Iterator[Callable[[], str]]:
 def postgres_database(make_postgres_database) -> str:
     """One migrated database shared by the app tests (emptied after each)."""
     url = make_postgres_database()
-    app = create_app(TestingConfig({"TEST_DATABASE_URL": url}))
+    app = create_app(testing_config(url))
     with app.app_context():
         flask_migrate.upgrade()
         db.engine.dispose()
@@ -90,7 +116,110 @@ def postgres_url(make_postgres_database) -> str:
     return make_postgres_database()
 
 
+# --- Round trips ----------------------------------------------------------------
+
+
+class RoundTrips:
+    """Round trips to PostgreSQL, counted from libpq's own protocol trace
+    (PQtrace) of every connection the engine checks out: each run of
+    messages the app sends that the server then answers is one. Exact, and
+    independent of the machine's speed."""
+
+    FLAGS = pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE
+
+    def __init__(self, engine, folder):
+        self.folder = folder
+        self.traced: list[tuple[object, object]] = []  # (psycopg connection, trace file)
+        event.listen(engine, "checkout", self._trace)
+
+    def _trace(self, dbapi_connection, record, proxy) -> None:
+        if any(connection is dbapi_connection for connection, _ in self.traced):
+            return
+        stream = open(self.folder / f"connection-{len(self.traced)}.trace", "a")  # noqa: SIM115
+        self.traced.append((dbapi_connection, stream))
+        dbapi_connection.pgconn.trace(stream.fileno())
+        dbapi_connection.pgconn.set_trace_flags(self.FLAGS)
+
+    def total(self) -> int:
+        """Round trips so far, on every traced connection."""
+        total = 0
+        for connection, stream in self.traced:
+            if not connection.closed:  # flush libpq's buffer, then trace on
+                connection.pgconn.untrace()
+                connection.pgconn.trace(stream.fileno())
+                connection.pgconn.set_trace_flags(self.FLAGS)
+            directions = [line[:1] for line in Path(stream.name).read_text().splitlines()]
+            total += sum(1 for pair in itertools.pairwise(directions) if pair == ("F", "B"))
+        return total
+
+    def of(self, action: Callable[[], object]) -> int:
+        before = self.total()
+        action()
+        return self.total() - before
+
+    def close(self) -> None:
+        for connection, stream in self.traced:
+            if not connection.closed:
+                connection.pgconn.untrace()
+            stream.close()
+
+
+@pytest.fixture
+def round_trips(app, tmp_path) -> Iterator[RoundTrips]:
+    """Counts the app's round trips to PostgreSQL (its tests skip on SQLite)."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("round trips are counted on PostgreSQL")
+    counter = RoundTrips(engine, tmp_path)
+    yield counter
+    counter.close()
+
+
+# --- Redis ---------------------------------------------------------------------
+
+
+def require_redis(reason: str) -> None:
+    if os.environ.get("REQUIRE_REDIS") == "1":
+        pytest.fail(reason + " (REQUIRE_REDIS=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> str:
+    client = Redis.from_url(REDIS_SERVER, socket_connect_timeout=2, socket_timeout=5)
+    try:
+        client.ping()
+    except RedisError as error:
+        require_redis(f"no Redis server at TEST_REDIS_URL={REDIS_SERVER}: {error}")
+    finally:
+        client.close()
+    return REDIS_SERVER
+
+
+@pytest.fixture
+def redis_url(redis_server) -> Iterator[str]:
+    """TEST_REDIS_URL's database, empty at the start and end of the test."""
+    client = Redis.from_url(redis_server, socket_timeout=5)
+    client.flushdb()
+    yield redis_server
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def private_redis(tmp_path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own, to restart or flush."""
+    if shutil.which("redis-server") is None:
+        require_redis("redis-server is not installed (apt-get install redis-server)")
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
 # --- The app -------------------------------------------------------------------
+
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def app(request) -> Iterator[Flask]:
@@ -99,7 +228,7 @@ def app(request) -> Iterator[Flask]:
         url = "sqlite://"
     else:
         url = request.getfixturevalue("postgres_database")
-    app = create_app(TestingConfig({"TEST_DATABASE_URL": url}))
+    app = create_app(testing_config(url))
     app.config["WTF_CSRF_ENABLED"] = False
     with app.app_context():
         if request.param == "sqlite":
@@ -112,13 +241,43 @@ def app(request) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+@pytest.fixture
+def queue_app(postgres_database, redis_url) -> Iterator[Flask]:
+    """The app with REDIS_URL set, on a PostgreSQL database that worker
+    processes share (emptied after the test)."""
+    app = create_app(testing_config(postgres_database, REDIS_URL=redis_url))
+    app.config["WTF_CSRF_ENABLED"] = False
+    yield app
+    with app.app_context():
+        empty_every_table()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def start_worker(tmp_path, postgres_database, redis_url) -> Iterator[Callable[..., Dyno]]:
+    """Starts ``manage.py worker`` processes for queue_app; all are stopped
+    (SIGTERM, as Heroku does) after the test."""
+    started: list[Dyno] = []
+
+    def start(concurrency: int = 1, **env: str) -> Dyno:
+        log = tmp_path / f"worker-{len(started) + 1}.log"
+        started.append(worker_dyno(log, postgres_database, redis_url, concurrency, **env))
+        return started[-1]
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
 def empty_every_table() -> None:
     """Delete every row of every model's table, children first, and restart
     PostgreSQL's id sequences, so the next test starts from id 1."""
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(delete(table))
-    db.session.execute(text(
-        "SELECT setval(s.oid::regclass, 1, false) FROM pg_class s WHERE s.relkind = 'S'"))
+    db.session.execute(
+        text("SELECT setval(s.oid::regclass, 1, false) FROM pg_class s WHERE s.relkind = 'S'")
+    )
     db.session.commit()
 
 

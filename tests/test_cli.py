@@ -29,7 +29,7 @@ from tests.helpers import (
 
 # A newcomer's first table, appended to models.py in a copy of the project
 # (named so that it cannot clash with a table of the app's own).
-PROBE_MODEL = '''
+PROBE_MODEL = """
 
 from sqlalchemy import Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -38,7 +38,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 class MigrationProbe(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     body: Mapped[str] = mapped_column(Text)
-'''
+"""
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -75,6 +75,7 @@ def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
 
 # --- The project's own migrations ------------------------------------------------
 
+
 def test_upgrade_creates_every_model_table_and_downgrade_base_removes_them(empty_database):
     ok(manage("db", "upgrade", DATABASE_URL=empty_database))
     assert tables(empty_database) - {"alembic_version"} == model_tables()
@@ -100,6 +101,7 @@ def test_models_and_migrations_agree(empty_database):
 
 # --- The README's workflow, in a copy ------------------------------------------------
 
+
 def test_newcomer_workflow_add_a_table_then_a_column(empty_database, tmp_path):
     project = copy_project(tmp_path / "myapp")
     db_url = {"cwd": project, "DATABASE_URL": empty_database}
@@ -119,8 +121,10 @@ def test_newcomer_workflow_add_a_table_then_a_column(empty_database, tmp_path):
     ok(manage("db", "migrate", "-m", "Add title", **db_url))
     written = list((project / "migrations" / "versions").glob("*_add_title.py"))
     assert len(written) == 1
-    assert "batch_op.add_column(sa.Column('title', sa.Text(), nullable=True))" in \
-        written[0].read_text()
+    assert (
+        "batch_op.add_column(sa.Column('title', sa.Text(), nullable=True))"
+        in written[0].read_text()
+    )
     ok(manage("db", "upgrade", **db_url))
     assert "title" in columns(empty_database, "migration_probe")
     ok(manage("db", "check", **db_url))
@@ -150,9 +154,14 @@ def test_concurrent_upgrades_apply_each_revision_once(postgres_url, tmp_path):
     ok(manage("db", "migrate", "-m", "Add probe", cwd=project, DATABASE_URL=scratch))
     head = head_revision(project)
     processes = [
-        subprocess.Popen([sys.executable, "manage.py", "db", "upgrade"], cwd=project,
-                         env=project_env(DATABASE_URL=postgres_url), text=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        subprocess.Popen(
+            [sys.executable, "manage.py", "db", "upgrade"],
+            cwd=project,
+            env=project_env(DATABASE_URL=postgres_url),
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         for _ in range(3)
     ]
     outputs = [process.communicate(timeout=60)[0] for process in processes]
@@ -167,15 +176,25 @@ def test_concurrent_upgrades_apply_each_revision_once(postgres_url, tmp_path):
 
 # --- manage.py -------------------------------------------------------------------
 
-@pytest.mark.parametrize("env, message", [
-    ({"APP_SETTINGS": "config.ProdConfig"},
-     "Error: APP_SETTINGS='config.ProdConfig' is not a config class; use one of: "),
-    ({"APP_SETTINGS": "config.ProductionConfig", "SECRET_KEY": "x"},
-     "Error: DATABASE_URL is not set: "),
-    ({"APP_SETTINGS": "config.StagingConfig", "DATABASE_URL": "postgres://h/db"},
-     "Error: SECRET_KEY is not set: "),
-    ({"DYNO": "run.1"}, "Error: APP_SETTINGS is not set on this Heroku dyno: "),
-])
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        (
+            {"APP_SETTINGS": "config.ProdConfig"},
+            "Error: APP_SETTINGS='config.ProdConfig' is not a config class; use one of: ",
+        ),
+        (
+            {"APP_SETTINGS": "config.ProductionConfig", "SECRET_KEY": "x"},
+            "Error: DATABASE_URL is not set: ",
+        ),
+        (
+            {"APP_SETTINGS": "config.StagingConfig", "DATABASE_URL": "postgres://h/db"},
+            "Error: SECRET_KEY is not set: ",
+        ),
+        ({"DYNO": "run.1"}, "Error: APP_SETTINGS is not set on this Heroku dyno: "),
+    ],
+)
 def test_configuration_errors_are_one_line_without_traceback(env, message):
     result = manage("db", "current", **env)
     assert result.returncode == 1
@@ -186,7 +205,7 @@ def test_configuration_errors_are_one_line_without_traceback(env, message):
 def test_help_lists_one_way_to_run_the_server_and_renders_cleanly():
     result = ok(manage("--help"))
     commands = re.findall(r"^  (\w+)", result.stdout.split("Commands:")[1], re.MULTILINE)
-    assert sorted(commands) == ["db", "routes", "runserver", "shell"]
+    assert sorted(commands) == ["db", "routes", "runserver", "shell", "worker"]
     assert "``" not in result.stdout
 
 
@@ -225,16 +244,26 @@ def read_until(process: subprocess.Popen, text: str, timeout: float) -> str:
     raise AssertionError(f"no line with {text!r} within {timeout} s; output:\n{''.join(seen)}")
 
 
-@pytest.mark.parametrize("command", [
-    [sys.executable, "manage.py", "runserver"],
-    ["make", "--no-print-directory", "run", f"VENV={sys.prefix}"],
-], ids=["manage.py runserver", "make run"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [sys.executable, "manage.py", "runserver"],
+        ["make", "--no-print-directory", "run", f"VENV={sys.prefix}"],
+    ],
+    ids=["manage.py runserver", "make run"],
+)
 def test_development_server_runs_with_debugger_and_reloader(command, tmp_path):
     project = copy_project(tmp_path / "myapp")
     port = free_port()
-    server = subprocess.Popen(command, cwd=project, env=project_env(PORT=str(port)),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              start_new_session=True)
+    server = subprocess.Popen(
+        command,
+        cwd=project,
+        env=project_env(PORT=str(port)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         output = read_until(server, "Debugger is active!", timeout=60)
         wait_for_http(f"http://127.0.0.1:{port}/healthz", process=server)
@@ -251,13 +280,19 @@ def test_development_server_runs_with_debugger_and_reloader(command, tmp_path):
 
 # --- gunicorn ----------------------------------------------------------------------
 
+
 def test_gunicorn_serves_the_app_on_port(tmp_path):
     url = f"sqlite:///{tmp_path / 'app.sqlite3'}"
     ok(manage("db", "upgrade", DATABASE_URL=url))
     port = free_port()
-    server = subprocess.Popen(["gunicorn", "web:app"], cwd=PROJECT_DIR,
-                              env=project_env(DATABASE_URL=url, PORT=str(port)),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        ["gunicorn", "web:app"],
+        cwd=PROJECT_DIR,
+        env=project_env(DATABASE_URL=url, PORT=str(port)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/healthz", process=server)
         assert request(f"http://127.0.0.1:{port}/healthz")[0] == 200
@@ -266,14 +301,18 @@ def test_gunicorn_serves_the_app_on_port(tmp_path):
         output = server.communicate(timeout=30)[0]
     assert server.returncode == 0
     assert f"Listening at: http://0.0.0.0:{port}" in output
-    assert "GET /healthz HTTP/1.1\" 200" in output
+    assert 'GET /healthz HTTP/1.1" 200' in output
 
 
 def test_gunicorn_stops_at_once_on_a_configuration_error():
-    result = subprocess.run(["gunicorn", "web:app"], cwd=PROJECT_DIR, timeout=30,
-                            env=project_env(APP_SETTINGS="config.ProductionConfig",
-                                            PORT=str(free_port())),
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["gunicorn", "web:app"],
+        cwd=PROJECT_DIR,
+        timeout=30,
+        env=project_env(APP_SETTINGS="config.ProductionConfig", PORT=str(free_port())),
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0
     assert "Error: SECRET_KEY is not set: " in result.stderr
     assert "Traceback" not in result.stderr
@@ -289,13 +328,28 @@ def test_a_developers_dotenv_and_exported_settings_change_no_test(tmp_path):
     # The README's Local PostgreSQL step puts DATABASE_URL in .env; a shell may
     # export anything. Here both point at settings that would break every test.
     project = copy_project(tmp_path / "myapp")
-    hostile = {"APP_SETTINGS": "config.ProductionConfig",
-               "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/nothing", "FLASK_DEBUG": "1"}
+    hostile = {
+        "APP_SETTINGS": "config.ProductionConfig",
+        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/nothing",
+        "FLASK_DEBUG": "1",
+    }
     (project / ".env").write_text("".join(f"export {k}={v}\n" for k, v in hostile.items()))
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "tests/test_config.py", "tests/test_web.py"],
-        cwd=project, env={**project_env(FLASK_SKIP_DOTENV=None), **hostile},
-        capture_output=True, text=True, timeout=110)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_config.py",
+            "tests/test_web.py",
+        ],
+        cwd=project,
+        env={**project_env(FLASK_SKIP_DOTENV=None), **hostile},
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
     assert result.returncode == 0, result.stdout[-3000:]
     assert " passed" in result.stdout and "failed" not in result.stdout

@@ -11,8 +11,11 @@ from config import (
     sqlalchemy_url,
 )
 
-PRODUCTION_ENV = {"DATABASE_URL": "postgres://u:p@db.example:5432/app", "SECRET_KEY": "s3cret",
-                  "TRUSTED_HOSTS": "myapp.herokuapp.com"}
+PRODUCTION_ENV = {
+    "DATABASE_URL": "postgres://u:p@db.example:5432/app",
+    "SECRET_KEY": "s3cret",
+    "TRUSTED_HOSTS": "myapp.herokuapp.com",
+}
 
 
 def test_default_is_development_on_sqlite_in_the_instance_folder():
@@ -22,13 +25,16 @@ def test_default_is_development_on_sqlite_in_the_instance_folder():
     assert config.SQLALCHEMY_DATABASE_URI == "sqlite:///development.sqlite3"
 
 
-@pytest.mark.parametrize("setting, cls", [
-    ("config.DevelopmentConfig", DevelopmentConfig),
-    ("config.TestingConfig", TestingConfig),
-    ("config.StagingConfig", StagingConfig),
-    ("config.ProductionConfig", ProductionConfig),
-    ("ProductionConfig", ProductionConfig),
-])
+@pytest.mark.parametrize(
+    "setting, cls",
+    [
+        ("config.DevelopmentConfig", DevelopmentConfig),
+        ("config.TestingConfig", TestingConfig),
+        ("config.StagingConfig", StagingConfig),
+        ("config.ProductionConfig", ProductionConfig),
+        ("ProductionConfig", ProductionConfig),
+    ],
+)
 def test_app_settings_selects_the_class(setting, cls):
     assert type(load_config({"APP_SETTINGS": setting, **PRODUCTION_ENV})) is cls
 
@@ -41,12 +47,15 @@ def test_misspelled_app_settings_names_the_variable_and_the_valid_classes():
     assert "config.ProductionConfig" in message and "config.StagingConfig" in message
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("postgres://u:p@host:5432/db", "postgresql+psycopg://u:p@host:5432/db"),
-    ("postgresql://u:p@host/db", "postgresql+psycopg://u:p@host/db"),
-    ("postgresql+psycopg://host/db", "postgresql+psycopg://host/db"),
-    ("sqlite:///x.db", "sqlite:///x.db"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("postgres://u:p@host:5432/db", "postgresql+psycopg://u:p@host:5432/db"),
+        ("postgresql://u:p@host/db", "postgresql+psycopg://u:p@host/db"),
+        ("postgresql+psycopg://host/db", "postgresql+psycopg://host/db"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
 def test_sqlalchemy_url_points_postgresql_at_psycopg3(url, expected):
     assert sqlalchemy_url(url) == expected
 
@@ -77,20 +86,33 @@ def test_staging_is_production_without_https_redirect_and_labelled():
 
 
 def test_postgres_engine_options_come_from_the_environment():
-    options = ProductionConfig({**PRODUCTION_ENV, "DB_POOL_SIZE": "3",
-                                "DB_MAX_OVERFLOW": "0"}).SQLALCHEMY_ENGINE_OPTIONS
-    assert options["pool_pre_ping"] is True
+    options = ProductionConfig(
+        {**PRODUCTION_ENV, "DB_POOL_SIZE": "3", "DB_MAX_OVERFLOW": "0"}
+    ).SQLALCHEMY_ENGINE_OPTIONS
+    assert "pool_pre_ping" not in options  # database.py checks without a round trip
     assert (options["pool_size"], options["max_overflow"]) == (3, 0)
+    assert options["connect_args"] == {"connect_timeout": 5}
+
+
+@pytest.mark.parametrize("value, expected", [("false", {"prepare_threshold": None}), ("true", {})])
+def test_db_prepared_statements_false_turns_psycopgs_prepared_statements_off(value, expected):
+    options = ProductionConfig(
+        {**PRODUCTION_ENV, "DB_PREPARED_STATEMENTS": value}
+    ).SQLALCHEMY_ENGINE_OPTIONS
+    assert options["connect_args"] == {"connect_timeout": 5, **expected}
 
 
 def test_sqlite_gets_no_pool_options():
     assert TestingConfig({}).SQLALCHEMY_ENGINE_OPTIONS == {}
 
 
-@pytest.mark.parametrize("name, value, message", [
-    ("DB_POOL_SIZE", "five", "DB_POOL_SIZE must be a whole number, not 'five'"),
-    ("DB_POOL_TIMEOUT", "soon", "DB_POOL_TIMEOUT must be a number, not 'soon'"),
-])
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("DB_POOL_SIZE", "five", "DB_POOL_SIZE must be a whole number, not 'five'"),
+        ("DB_POOL_TIMEOUT", "soon", "DB_POOL_TIMEOUT must be a number, not 'soon'"),
+    ],
+)
 def test_malformed_values_are_named(name, value, message):
     with pytest.raises(ConfigError, match=f"^{message}$"):
         ProductionConfig({**PRODUCTION_ENV, name: value})

@@ -30,8 +30,9 @@ SLOW_REQUEST_SECONDS = 3
 HOST = "myapp.herokuapp.com"
 
 
-def web_dyno(tmp_path: Path, name: str, database: str, extra_code: str | None = None,
-             **env: str) -> tuple[Dyno, str]:
+def web_dyno(
+    tmp_path: Path, name: str, database: str, extra_code: str | None = None, **env: str
+) -> tuple[Dyno, str]:
     """gunicorn as the Procfile starts it, with a staging dyno's environment.
 
     ``extra_code``, when given, is a module that imports ``app`` from web
@@ -42,22 +43,42 @@ def web_dyno(tmp_path: Path, name: str, database: str, extra_code: str | None = 
     if extra_code is not None:
         (tmp_path / "dyno_app.py").write_text(extra_code)
         app, env["PYTHONPATH"] = "dyno_app:app", f"{PROJECT_DIR}{os.pathsep}{tmp_path}"
-    env = {"APP_SETTINGS": "config.StagingConfig", "SECRET_KEY": SECRET,
-           "DATABASE_URL": heroku_url(database), "PORT": str(port), "DYNO": name,
-           "TRUSTED_HOSTS": f"127.0.0.1,localhost,{HOST}", **env}
+    env = {
+        "APP_SETTINGS": "config.StagingConfig",
+        "SECRET_KEY": SECRET,
+        "DATABASE_URL": heroku_url(database),
+        "PORT": str(port),
+        "DYNO": name,
+        "TRUSTED_HOSTS": f"127.0.0.1,localhost,{HOST}",
+        **env,
+    }
     dyno = Dyno(["gunicorn", app], tmp_path / f"{name}.log", **env)
     return dyno, f"http://127.0.0.1:{port}"
 
 
-def test_make_heroku_local_runs_release_then_web_with_herokus_environment(postgres_url,
-                                                                          tmp_path):
+def heroku_local(tmp_path: Path, port: int, database: str, redis: str) -> Dyno:
+    """``make heroku-local`` on ``port``, with Heroku's postgres:// URL."""
+    return Dyno(
+        ["make", "--no-print-directory", "heroku-local"],
+        tmp_path / "honcho.log",
+        PORT=str(port),
+        DATABASE_URL=heroku_url(database),
+        REDIS_URL=redis,
+    )
+
+
+def test_make_heroku_local_runs_release_then_web_and_worker(postgres_url, redis_url, tmp_path):
     port = free_port()
-    dyno = Dyno(["make", "--no-print-directory", "heroku-local"], tmp_path / "honcho.log",
-                PORT=str(port), DATABASE_URL=heroku_url(postgres_url))
+    dyno = heroku_local(tmp_path, port, postgres_url, redis_url)
     try:
         wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=60, process=dyno.process)
         status, _, body = request(f"http://127.0.0.1:{port}/healthz")
         assert (status, json.loads(body)) == (200, {"status": "ok", "database": "ok"})
+        wait_until(
+            lambda: "*** Listening on default" in dyno.output,
+            timeout=30,
+            what="the worker to listen",
+        )
     finally:
         dyno.stop()
     output = dyno.output
@@ -66,7 +87,20 @@ def test_make_heroku_local_runs_release_then_web_with_herokus_environment(postgr
     if head_revision():
         assert f"-> {head_revision()}" in output[:release_done]
     assert output.index(f"Listening at: http://0.0.0.0:{port}") > release_done
+    assert output.index("Starting worker pool") > release_done
     assert "Shutting down: Master" in output
+    assert "All workers stopped, exiting..." in output
+
+
+def test_make_heroku_local_without_redis_runs_web_alone(postgres_url, tmp_path):
+    port = free_port()
+    dyno = heroku_local(tmp_path, port, postgres_url, redis="")
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=60, process=dyno.process)
+    finally:
+        dyno.stop()
+    assert "heroku-local: web; web on" in dyno.output
+    assert "worker.1" not in dyno.output
 
 
 def test_a_dyno_boots_quickly_logs_request_ids_and_serves_on_port(postgres_url, tmp_path):
@@ -94,7 +128,8 @@ def test_sigterm_lets_an_in_flight_request_finish(postgres_url, tmp_path):
         "def slow():\n"
         f"    pathlib.Path({str(started)!r}).touch()\n"
         f"    time.sleep({SLOW_REQUEST_SECONDS})\n"
-        "    return 'finished'\n")
+        "    return 'finished'\n"
+    )
     dyno, url = web_dyno(tmp_path, "web.1", postgres_url, extra_code=slow_app)
     outcome = {}
     try:
@@ -115,12 +150,10 @@ def test_sigterm_lets_an_in_flight_request_finish(postgres_url, tmp_path):
 
 def test_production_redirects_plain_http_and_sends_security_headers(postgres_url, tmp_path):
     manage("db", "upgrade", DATABASE_URL=heroku_url(postgres_url))
-    dyno, url = web_dyno(tmp_path, "web.1", postgres_url,
-                         APP_SETTINGS="config.ProductionConfig")
+    dyno, url = web_dyno(tmp_path, "web.1", postgres_url, APP_SETTINGS="config.ProductionConfig")
     try:
         wait_for_http(url + "/healthz", process=dyno.process)
-        plain = request(url + "/healthz?x=5", headers={"X-Forwarded-Proto": "http",
-                                                       "Host": HOST})
+        plain = request(url + "/healthz?x=5", headers={"X-Forwarded-Proto": "http", "Host": HOST})
         secure = request(url + "/", headers={"X-Forwarded-Proto": "https", "Host": HOST})
     finally:
         dyno.stop()
@@ -137,19 +170,30 @@ def test_production_redirects_plain_http_and_sends_security_headers(postgres_url
 
 # --- Files Heroku and GitHub read ------------------------------------------------
 
-def test_procfile_runs_gunicorn_and_migrates_in_the_release_phase():
+
+def test_procfile_runs_gunicorn_the_worker_and_migrates_in_the_release_phase():
     lines = (PROJECT_DIR / "Procfile").read_text().splitlines()
-    assert lines == ["web: gunicorn web:app", "release: python manage.py db upgrade"]
+    assert lines == [
+        "web: gunicorn web:app",
+        "worker: python manage.py worker",
+        "release: python manage.py db upgrade",
+    ]
 
 
 def test_app_json_names_what_the_app_needs():
     app = json.loads((PROJECT_DIR / "app.json").read_text())
-    assert app["addons"] == ["heroku-postgresql"]  # no plan: Heroku's default
-    assert app["env"]["SECRET_KEY"] == {"description": "Signs sessions and CSRF tokens.",
-                                        "generator": "secret"}
-    assert app["env"]["APP_SETTINGS"]["value"] in ("config.StagingConfig",
-                                                   "config.ProductionConfig")
-    assert app["formation"]["web"] == {"quantity": 1}
+    assert app["addons"] == ["heroku-postgresql", "heroku-redis"]  # no plan: the default
+    assert app["env"]["SECRET_KEY"] == {
+        "description": "Signs sessions and CSRF tokens.",
+        "generator": "secret",
+    }
+    assert app["env"]["APP_SETTINGS"]["value"] in (
+        "config.StagingConfig",
+        "config.ProductionConfig",
+    )
+    assert app["formation"] == {"web": {"quantity": 1}, "worker": {"quantity": 1}}
+    # Heroku Key-Value Store's certificate is self-signed (README, Background jobs).
+    assert app["env"]["REDIS_VERIFY_TLS"]["value"] == "false"
     assert app["buildpacks"] == [{"url": "heroku/python"}]
 
 
@@ -169,7 +213,9 @@ def test_environment_yml_installs_exactly_the_pinned_requirements():
     assert "-r requirements.txt" in dev
     # conda installs Python and pip only, so nothing can drift from the pins.
     assert [d for d in environment["dependencies"] if isinstance(d, str)] == [
-        f"python={(PROJECT_DIR / '.python-version').read_text().strip()}", "pip"]
+        f"python={(PROJECT_DIR / '.python-version').read_text().strip()}",
+        "pip",
+    ]
     for line in (PROJECT_DIR / "requirements.txt").read_text().splitlines():
         if line and not line.startswith("#"):
             assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[0-9][\w.]*", line), line
@@ -179,13 +225,29 @@ def test_environment_yml_and_pip_resolve_to_the_same_set(tmp_path):
     """pip's resolver, given environment.yml's pip section, picks exactly the pins."""
     report = tmp_path / "report.json"
     result = subprocess.run(
-        ["pip", "install", "--dry-run", "--quiet", "--ignore-installed", "--no-deps",
-         "--report", str(report), "-r", "requirements.txt"],
-        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
+        [
+            "pip",
+            "install",
+            "--dry-run",
+            "--quiet",
+            "--ignore-installed",
+            "--no-deps",
+            "--report",
+            str(report),
+            "-r",
+            "requirements.txt",
+        ],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if result.returncode != 0:
         pytest.skip(f"PyPI is not reachable: {result.stderr.strip().splitlines()[-1:]}")
-    resolved = {item["metadata"]["name"].lower().replace("_", "-"): item["metadata"]["version"]
-                for item in json.loads(report.read_text())["install"]}
+    resolved = {
+        item["metadata"]["name"].lower().replace("_", "-"): item["metadata"]["version"]
+        for item in json.loads(report.read_text())["install"]
+    }
     pinned = {}
     for line in (PROJECT_DIR / "requirements.txt").read_text().splitlines():
         if line and not line.startswith("#"):
@@ -195,28 +257,50 @@ def test_environment_yml_and_pip_resolve_to_the_same_set(tmp_path):
 
 
 def test_no_second_package_manager_file_to_confuse_the_buildpack():
-    confusing = ["Pipfile", "Pipfile.lock", "poetry.lock", "uv.lock", "setup.py", "setup.cfg",
-                 "conda-requirements.txt", "runtime.txt", "pdm.lock"]
+    confusing = [
+        "Pipfile",
+        "Pipfile.lock",
+        "poetry.lock",
+        "uv.lock",
+        "setup.py",
+        "setup.cfg",
+        "conda-requirements.txt",
+        "runtime.txt",
+        "pdm.lock",
+    ]
     assert [name for name in confusing if (PROJECT_DIR / name).exists()] == []
     assert "[project]" not in (PROJECT_DIR / "pyproject.toml").read_text()
 
 
-@pytest.mark.parametrize("schema, path", [
-    ("vendor.github-workflows", ".github/workflows/ci.yml"),
-    ("custom.github-workflows-require-timeout", ".github/workflows/ci.yml"),
-    ("vendor.dependabot", ".github/dependabot.yml"),
-])
+@pytest.mark.parametrize(
+    "schema, path",
+    [
+        ("vendor.github-workflows", ".github/workflows/ci.yml"),
+        ("custom.github-workflows-require-timeout", ".github/workflows/ci.yml"),
+        ("vendor.dependabot", ".github/dependabot.yml"),
+    ],
+)
 def test_github_files_match_githubs_schemas(schema, path):
-    result = subprocess.run(["check-jsonschema", "--builtin-schema", schema, path],
-                            cwd=PROJECT_DIR, env=project_env(), capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        ["check-jsonschema", "--builtin-schema", schema, path],
+        cwd=PROJECT_DIR,
+        env=project_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_workflow_passes_zizmor_offline():
-    result = subprocess.run(["zizmor", "--offline", "--no-progress", ".github/workflows/ci.yml"],
-                            cwd=PROJECT_DIR, env=project_env(), capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        ["zizmor", "--offline", "--no-progress", ".github/workflows/ci.yml"],
+        cwd=PROJECT_DIR,
+        env=project_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings to report." in result.stdout
 
@@ -224,6 +308,7 @@ def test_workflow_passes_zizmor_offline():
 def test_workflow_pins_every_action_by_commit_and_reads_only():
     workflow = yaml.safe_load((PROJECT_DIR / ".github/workflows/ci.yml").read_text())
     assert workflow["permissions"] == {"contents": "read"}
-    uses = [step["uses"] for job in workflow["jobs"].values() for step in job["steps"]
-            if "uses" in step]
+    uses = [
+        step["uses"] for job in workflow["jobs"].values() for step in job["steps"] if "uses" in step
+    ]
     assert uses and all(re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", u) for u in uses)

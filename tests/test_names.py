@@ -18,8 +18,13 @@ def rename_table() -> dict[str, set[str]]:
 
 
 def files_naming(name: str) -> set[str]:
-    result = subprocess.run(["git", "grep", "--untracked", "-l", "-i", "-F", name], cwd=PROJECT_DIR,
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        ["git", "grep", "--untracked", "-l", "-i", "-F", name],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     return set(result.stdout.split())
 
 

@@ -11,16 +11,20 @@ import os
 from flask import Flask
 
 from config import Environment
+from jobs import jobs
 from security import csrf
 from wordcount import views
+from wordcount.tasks import sweep
 
 
 def init_app(app: Flask) -> None:
-    """Read the example's settings and register its blueprints."""
+    """Read the example's settings, register its blueprints, and have the
+    worker sweep for counts that no job will finish."""
     load_settings(app)
     app.register_blueprint(views.bp)
     csrf.exempt(views.api)
     app.register_blueprint(views.api)
+    jobs.add_maintenance_task(app, sweep)
 
 
 def load_settings(app: Flask) -> None:
@@ -30,5 +34,18 @@ def load_settings(app: Flask) -> None:
     env = Environment(os.environ)
     app.config.setdefault("WORDCOUNT_FETCH_TIMEOUT", env.number("WORDCOUNT_FETCH_TIMEOUT", 10.0))
     app.config.setdefault("WORDCOUNT_MAX_BYTES", env.integer("WORDCOUNT_MAX_BYTES", 5_000_000))
-    app.config.setdefault("WORDCOUNT_ALLOW_PRIVATE_HOSTS", env.flag(
-        "WORDCOUNT_ALLOW_PRIVATE_HOSTS", app.config["ENV_NAME"] in ("development", "testing")))
+    app.config.setdefault(
+        "WORDCOUNT_ALLOW_PRIVATE_HOSTS",
+        env.flag(
+            "WORDCOUNT_ALLOW_PRIVATE_HOSTS", app.config["ENV_NAME"] in ("development", "testing")
+        ),
+    )
+    # A count's job is stopped after this long (then retried, then failed);
+    # a count still unfinished this long after it was accepted fails.
+    app.config.setdefault("WORDCOUNT_JOB_TIMEOUT", env.integer("WORDCOUNT_JOB_TIMEOUT", 60, 1))
+    app.config.setdefault(
+        "WORDCOUNT_COUNT_DEADLINE", env.integer("WORDCOUNT_COUNT_DEADLINE", 600, 1)
+    )
+    # The longest a client's "Prefer: wait=N" may hold a request (Heroku's
+    # router gives up at 30 seconds).
+    app.config.setdefault("WORDCOUNT_MAX_WAIT", env.integer("WORDCOUNT_MAX_WAIT", 20, 0))

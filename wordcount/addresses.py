@@ -14,38 +14,44 @@ https://www.iana.org/assignments/iana-ipv6-special-registry/
 
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 
-IPV4_SPECIAL_PURPOSE = tuple(IPv4Network(block) for block in (
-    "0.0.0.0/8",           # "this network"
-    "10.0.0.0/8",          # private use
-    "100.64.0.0/10",       # shared address space (carrier-grade NAT)
-    "127.0.0.0/8",         # loopback
-    "169.254.0.0/16",      # link local (cloud metadata services live here)
-    "172.16.0.0/12",       # private use
-    "192.0.0.0/24",        # IETF protocol assignments
-    "192.0.2.0/24",        # documentation (TEST-NET-1)
-    "192.31.196.0/24",     # AS112-v4
-    "192.52.193.0/24",     # AMT
-    "192.88.99.0/24",      # deprecated 6to4 relay anycast
-    "192.168.0.0/16",      # private use
-    "192.175.48.0/24",     # direct delegation AS112 service
-    "198.18.0.0/15",       # benchmarking
-    "198.51.100.0/24",     # documentation (TEST-NET-2)
-    "203.0.113.0/24",      # documentation (TEST-NET-3)
-    "224.0.0.0/4",         # multicast (IPv4 address space registry)
-    "240.0.0.0/4",         # reserved, and 255.255.255.255 broadcast
-))
+IPV4_SPECIAL_PURPOSE = tuple(
+    IPv4Network(block)
+    for block in (
+        "0.0.0.0/8",  # "this network"
+        "10.0.0.0/8",  # private use
+        "100.64.0.0/10",  # shared address space (carrier-grade NAT)
+        "127.0.0.0/8",  # loopback
+        "169.254.0.0/16",  # link local (cloud metadata services live here)
+        "172.16.0.0/12",  # private use
+        "192.0.0.0/24",  # IETF protocol assignments
+        "192.0.2.0/24",  # documentation (TEST-NET-1)
+        "192.31.196.0/24",  # AS112-v4
+        "192.52.193.0/24",  # AMT
+        "192.88.99.0/24",  # deprecated 6to4 relay anycast
+        "192.168.0.0/16",  # private use
+        "192.175.48.0/24",  # direct delegation AS112 service
+        "198.18.0.0/15",  # benchmarking
+        "198.51.100.0/24",  # documentation (TEST-NET-2)
+        "203.0.113.0/24",  # documentation (TEST-NET-3)
+        "224.0.0.0/4",  # multicast (IPv4 address space registry)
+        "240.0.0.0/4",  # reserved, and 255.255.255.255 broadcast
+    )
+)
 
 # Public IPv6 unicast is allocated from 2000::/3 only; everything outside it
 # (loopback, link-local, unique local, site-local, multicast, IPv4-compatible,
 # discard-only, SRv6 SIDs...) is refused without a list.
 IPV6_GLOBAL_UNICAST = IPv6Network("2000::/3")
-IPV6_SPECIAL_PURPOSE = tuple(IPv6Network(block) for block in (
-    "2001::/23",           # IETF protocol assignments: Teredo, ORCHID, AMT, AS112, benchmarking
-    "2001:db8::/32",       # documentation
-    "2002::/16",           # 6to4
-    "2620:4f:8000::/48",   # direct delegation AS112 service
-    "3fff::/20",           # documentation
-))
+IPV6_SPECIAL_PURPOSE = tuple(
+    IPv6Network(block)
+    for block in (
+        "2001::/23",  # IETF protocol assignments: Teredo, ORCHID, AMT, AS112, benchmarking
+        "2001:db8::/32",  # documentation
+        "2002::/16",  # 6to4
+        "2620:4f:8000::/48",  # direct delegation AS112 service
+        "3fff::/20",  # documentation
+    )
+)
 
 IPV4_MAPPED = IPv6Network("::ffff:0:0/96")
 IPV4_COMPATIBLE = IPv6Network("::/96")

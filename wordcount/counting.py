@@ -35,13 +35,22 @@ _ASCII_WORDS = bytes.maketrans(
     b" " * len(_NOT_WORD_ASCII) + bytes(range(97, 123)),
 )
 
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-         (codecs.BOM_UTF16_BE, "utf-16-be"))
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([\w.:+-]+)""", re.IGNORECASE)
 # The HTML standard decodes these labels as windows-1252, and a
 # <meta> that claims UTF-16 as UTF-8 (the bytes were read as ASCII).
-_HTML_CODEC_OVERRIDES = {"latin-1": "cp1252", "ascii": "cp1252", "iso8859-1": "cp1252",
-                         "utf-16": "utf-8", "utf-16-le": "utf-8", "utf-16-be": "utf-8"}
+_HTML_CODEC_OVERRIDES = {
+    "latin-1": "cp1252",
+    "ascii": "cp1252",
+    "iso8859-1": "cp1252",
+    "utf-16": "utf-8",
+    "utf-16-le": "utf-8",
+    "utf-16-be": "utf-8",
+}
 
 
 @dataclass(frozen=True)
@@ -140,8 +149,9 @@ def count_words(text: str) -> Counter[str]:
     return words
 
 
-def count_page(body: bytes, charset: str | None = None,
-               stop_words: frozenset[str] | None = None) -> WordCount:
+def count_page(
+    body: bytes, charset: str | None = None, stop_words: frozenset[str] | None = None
+) -> WordCount:
     """Count the words of an HTML page given as bytes."""
     if stop_words is None:
         stop_words = load_stop_words()

@@ -90,6 +90,25 @@ def normalize_url(raw: str) -> str:
     return url
 
 
+def refuse_known_private_host(url: str, limits: FetchLimits) -> None:
+    """Raise ``blocked_url`` for a normalized URL whose host is known to be
+    private without asking DNS: localhost (RFC 6761), or an address in any
+    form the resolver reads as one (``127.0.0.1``, ``2130706433``,
+    ``0x7f.1``, ``[::1]``). A name that resolves to a private address is
+    refused by ``resolve``, when the page is fetched."""
+    if limits.allow_private_hosts:
+        return
+    host = (urlsplit(url).hostname or "").encode("idna").decode("ascii")
+    if host == "localhost" or host.endswith(".localhost"):
+        raise FetchError("blocked_url", f"{host!r} is not a public internet address.")
+    try:
+        infos = socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)
+    except (socket.gaierror, UnicodeError):
+        return  # a name: resolve() checks its addresses
+    if not all(is_public_address(info[4][0]) for info in infos):
+        raise FetchError("blocked_url", f"{host!r} is not a public internet address.")
+
+
 def _encodes(text: str) -> bool:
     """False for text with a lone surrogate (JSON can send one), which no
     database or HTTP request can carry."""
@@ -146,10 +165,16 @@ def _request(url: str, deadline: float, limits: FetchLimits):
         path += "?" + parts.query
     try:
         return pool.urlopen(
-            "GET", path, preload_content=False, redirect=False,
+            "GET",
+            path,
+            preload_content=False,
+            redirect=False,
             timeout=Timeout(total=_remaining(deadline)),
-            headers={"User-Agent": USER_AGENT, "Accept": ", ".join(HTML_TYPES),
-                     "Accept-Encoding": "gzip, deflate"},
+            headers={
+                "User-Agent": USER_AGENT,
+                "Accept": ", ".join(HTML_TYPES),
+                "Accept-Encoding": "gzip, deflate",
+            },
         )
     except NewConnectionError as error:  # before timeouts: urllib3 makes it a subclass
         message = f"Could not connect to {host}: {_reason(error)}."
@@ -169,8 +194,11 @@ def _check_html(response) -> str | None:
     header = Message()
     header["Content-Type"] = response.headers.get("Content-Type", "")
     if header.get_content_type() not in HTML_TYPES or "Content-Type" not in response.headers:
-        raise FetchError("not_html", "The URL is not an HTML page "
-                         f"(Content-Type: {response.headers.get('Content-Type', 'none')}).")
+        raise FetchError(
+            "not_html",
+            "The URL is not an HTML page "
+            f"(Content-Type: {response.headers.get('Content-Type', 'none')}).",
+        )
     return header.get_param("charset")
 
 
@@ -226,14 +254,18 @@ class _PinnedAddress:
     def _new_conn(self):
         # urllib3's own _new_conn, but with no second DNS lookup.
         try:
-            return create_connection((self.pinned_address, self.port), self.timeout,
-                                     source_address=self.source_address,
-                                     socket_options=self.socket_options)
+            return create_connection(
+                (self.pinned_address, self.port),
+                self.timeout,
+                source_address=self.source_address,
+                socket_options=self.socket_options,
+            )
         except TimeoutError as error:  # the built-in one: socket.timeout
             raise ConnectTimeoutError(self, f"Connection to {self.host} timed out.") from error
         except OSError as error:
-            raise NewConnectionError(self, f"Failed to establish a new connection: {error}") \
-                from error
+            raise NewConnectionError(
+                self, f"Failed to establish a new connection: {error}"
+            ) from error
 
     def connect(self):
         super().connect()

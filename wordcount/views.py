@@ -5,25 +5,44 @@ requests into calls to them and results into responses.
 """
 
 import re
+import time
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import BigInteger, Integer, Row, bindparam, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import JSONPATH
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from wtforms import StringField
 from wtforms.validators import InputRequired
 
+from database import without_transaction
 from errors import AppError
+from jobs import jobs
 from models import JSONDocument, db
-from wordcount.counting import count_page
-from wordcount.fetching import FetchError, FetchLimits, fetch_page
-from wordcount.models import Result
+from wordcount.fetching import FetchError, normalize_url, refuse_known_private_host
+from wordcount.models import UNFINISHED, Result, Status
+from wordcount.tasks import fetch_limits, submit_count
 
-bp = Blueprint("wordcount", __name__, template_folder="templates")
+bp = Blueprint(
+    "wordcount",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/wordcount/static",
+)
 api = Blueprint("wordcount_api", __name__, url_prefix="/api")
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
@@ -38,30 +57,45 @@ class URLForm(FlaskForm):
     url = StringField("Page URL", validators=[InputRequired("Enter a URL to count.")])
 
 
-def count_url(url: str) -> Result:
-    """Fetch ``url``, count its words and store the result."""
-    config = current_app.config
-    limits = FetchLimits(
-        timeout=config["WORDCOUNT_FETCH_TIMEOUT"],
-        max_bytes=config["WORDCOUNT_MAX_BYTES"],
-        allow_private_hosts=config["WORDCOUNT_ALLOW_PRIVATE_HOSTS"],
-    )
+def accept_count(raw_url: str, idempotency_key: str | None = None) -> dict:
+    """Store a queued count of ``raw_url``, hand it to a worker (or count it
+    now when there is no queue), and return the count as accepted. A URL
+    that is not valid, or whose host is plainly private, is refused here
+    (AppError, nothing stored); every other failure is the count's outcome,
+    stored on its row."""
     try:
-        page = fetch_page(url, limits)
+        url = normalize_url(raw_url)
+        refuse_known_private_host(url, fetch_limits())
     except FetchError as error:
-        status = STATUS_FOR_FETCH_ERROR.get(error.code, 422)
-        raise AppError(error.code, error.message, status) from None
-    counts = count_page(page.body, page.charset)
-    result = Result(
-        url=page.url,
-        total_words=counts.total_words,
-        unique_words=counts.unique_words,
-        result_all=counts.all_words,
-        result_no_stop_words=counts.no_stop_words,
-    )
+        raise AppError(error.code, error.message, 400) from None
+    result = Result(url=url, requested_url=url, idempotency_key=idempotency_key)
     db.session.add(result)
-    db.session.commit()
-    return result
+    db.session.flush()  # INSERT ... RETURNING id
+    accepted = {
+        "id": result.id,
+        "url": url,
+        "status": Status.QUEUED,
+        "created_at": result.created_at.isoformat(),
+        "finished_at": None,
+    }
+    db.session.commit()  # expires result: read nothing more from it
+    submit_count(accepted["id"])
+    return accepted
+
+
+def wait_for_count(result_id: int, seconds: float) -> None:
+    """Wait up to ``seconds`` for the count to finish, reading its status
+    with a short, growing pause: one round trip a look, no transaction."""
+    deadline = time.monotonic() + seconds
+    pause = 0.05
+    while time.monotonic() < deadline:
+        without_transaction()
+        status = db.session.scalar(select(Result.status).where(Result.id == result_id))
+        db.session.rollback()
+        if status not in UNFINISHED:
+            return
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 2, 0.5)
 
 
 class top_pairs(FunctionElement):
@@ -91,20 +125,41 @@ def _top_pairs_sqlite(element: top_pairs, compiler, **kw) -> str:
 
 
 # The queries are built once, with their values as parameters: SQLAlchemy
-# then neither rebuilds nor re-hashes them on every request (bench/ measures it).
-SUMMARY = (Result.id, Result.url, Result.created_at, Result.total_words, Result.unique_words)
+# then neither rebuilds nor re-hashes them on every request (bench/ measures
+# it). They select the table's columns, not the model's: a read that builds
+# no objects skips the ORM's per-row work, a third of a request's time.
+RESULTS = Result.__table__.c
+SUMMARY = (
+    RESULTS.id,
+    RESULTS.url,
+    RESULTS.requested_url,
+    RESULTS.status,
+    RESULTS.created_at,
+    RESULTS.finished_at,
+    RESULTS.error_code,
+    RESULTS.error_message,
+    RESULTS.total_words,
+    RESULTS.unique_words,
+)
 TOP_WORDS_COLUMNS = (
-    top_pairs(Result.result_no_stop_words, bindparam("n", type_=Integer)).label("top_words"),
-    top_pairs(Result.result_all, bindparam("n", type_=Integer)).label("top_words_all"),
+    top_pairs(RESULTS.result_no_stop_words, bindparam("n", type_=Integer)).label("top_words"),
+    top_pairs(RESULTS.result_all, bindparam("n", type_=Integer)).label("top_words_all"),
 )
 # Keyset pagination (id < before) and an index: a page costs the same
 # however many rows the table holds.
-NEWEST = (select(*SUMMARY).where(Result.id < bindparam("before", type_=BigInteger))
-          .order_by(Result.id.desc()).limit(bindparam("limit", type_=Integer)))
+NEWEST = (
+    select(*SUMMARY)
+    .where(RESULTS.id < bindparam("before", type_=BigInteger))
+    .order_by(RESULTS.id.desc())
+    .limit(bindparam("limit", type_=Integer))
+)
 NEWEST_WITH_TOP_WORDS = NEWEST.add_columns(*TOP_WORDS_COLUMNS)
-RESULT_BY_ID = select(*SUMMARY, *TOP_WORDS_COLUMNS).where(Result.id == bindparam("result_id"))
+RESULT_BY_ID = select(*SUMMARY, *TOP_WORDS_COLUMNS).where(RESULTS.id == bindparam("result_id"))
 MAX_ID = 2**31 - 1  # ids are 32-bit integers
 ASCII_NUMBER = re.compile(r"[0-9]{1,19}")
+IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,255}")
+# How often a page or client following an unfinished count should look again.
+REFRESH_SECONDS = 1
 
 
 def get_result(result_id: int, n: int = TOP_WORDS) -> Row:
@@ -128,6 +183,7 @@ def newest_results(before: int | None, limit: int, n: int | None = None) -> list
 
 # --- Pages -------------------------------------------------------------------
 
+
 @bp.get("/")
 def index():
     return render_index(URLForm())
@@ -139,10 +195,10 @@ def submit():
     if not form.validate_on_submit():
         return render_index(form), 400
     try:
-        result = count_url(form.url.data)
+        accepted = accept_count(form.url.data)
     except AppError as error:
         return render_index(form, error.message), error.status
-    return redirect(url_for(".result", result_id=result.id), code=303)
+    return redirect(url_for(".result", result_id=accepted["id"]), code=303)
 
 
 @bp.errorhandler(CSRFError)
@@ -158,7 +214,12 @@ def render_index(form: URLForm, error: str | None = None):
 
 @bp.get("/results/<int:result_id>")
 def result(result_id: int):
-    return render_template("wordcount/result.html", result=get_result(result_id))
+    row = get_result(result_id)
+    # A failed count offers the form again, filled in, to try again.
+    form = URLForm(url=row.requested_url or row.url) if row.status == Status.FAILED else None
+    return render_template(
+        "wordcount/result.html", result=row, form=form, refresh_seconds=REFRESH_SECONDS
+    )
 
 
 @bp.get("/history")
@@ -170,6 +231,7 @@ def history():
 
 
 # --- JSON API ----------------------------------------------------------------
+
 
 def int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
     """A query parameter of ASCII digits within [low, high] (str.isdigit
@@ -183,22 +245,83 @@ def int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
 
 
 def result_body(row: Row) -> dict:
-    return {
+    """A count as the API shows it: the counts once done, the error once failed."""
+    body = {
         "id": row.id,
         "url": row.url,
+        "status": row.status,
         "created_at": row.created_at.isoformat(),
-        "total_words": row.total_words,
-        "unique_words": row.unique_words,
-        "top_words": [{"word": w, "count": c} for w, c in row.top_words],
-        "top_words_all": [{"word": w, "count": c} for w, c in row.top_words_all],
+        "finished_at": row.finished_at.isoformat() if row.finished_at else None,
     }
+    if row.status == Status.DONE:
+        body["total_words"] = row.total_words
+        body["unique_words"] = row.unique_words
+        body["top_words"] = [{"word": w, "count": c} for w, c in row.top_words]
+        body["top_words_all"] = [{"word": w, "count": c} for w, c in row.top_words_all]
+    elif row.status == Status.FAILED:
+        body["error"] = {"code": row.error_code, "message": row.error_message}
+    return body
+
+
+def idempotency_key() -> str | None:
+    """The Idempotency-Key header: a bare or quoted string of 1 to 255
+    printable ASCII characters, or None when absent."""
+    raw = request.headers.get("Idempotency-Key")
+    if raw is None:
+        return None
+    key = raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] == '"' else raw
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise AppError(
+            "bad_request", "Idempotency-Key must be 1 to 255 printable ASCII characters."
+        )
+    return key
+
+
+def preferred_wait() -> float:
+    """Seconds from ``Prefer: wait=N`` (RFC 7240), capped; 0 without it.
+    A preference that cannot be read is ignored, as the RFC asks."""
+    for preference in request.headers.getlist("Prefer"):
+        for token in preference.split(","):
+            name, _, value = token.split(";")[0].strip().partition("=")
+            if name.lower() == "wait" and ASCII_NUMBER.fullmatch(value.strip()):
+                return min(int(value), current_app.config["WORDCOUNT_MAX_WAIT"])
+    return 0
+
+
+def find_by_key(key: str) -> Result | None:
+    return db.session.scalar(select(Result).where(Result.idempotency_key == key))
+
+
+def create_or_replay(url: str, key: str | None) -> tuple[dict, bool]:
+    """The new count as accepted, or ``{"id": ...}`` of the earlier one
+    with the same key; True when it is the earlier one."""
+    if key is not None and (earlier := find_by_key(key)) is not None:
+        return {"id": replay(earlier, url)}, True
+    try:
+        return accept_count(url, key), False
+    except IntegrityError:  # a concurrent request with the same key won
+        db.session.rollback()
+        return {"id": replay(find_by_key(key), url)}, True
+
+
+def replay(earlier: Result, url: str) -> int:
+    try:
+        same = normalize_url(url) == earlier.requested_url
+    except FetchError:
+        same = False
+    if not same:
+        raise AppError(
+            "idempotency_key_reused",
+            "This Idempotency-Key was used for another URL; use a new key.",
+            422,
+        )
+    return earlier.id
 
 
 @api.post("/counts")
 def create_count():
     if not request.is_json:
-        raise AppError("unsupported_media_type",
-                       "Send the request body as application/json.", 415)
+        raise AppError("unsupported_media_type", "Send the request body as application/json.", 415)
     try:
         payload = request.get_json(silent=True)
     except RecursionError:  # nested deeper than Python's JSON decoder goes
@@ -206,14 +329,33 @@ def create_count():
     if not isinstance(payload, dict) or not isinstance(payload.get("url"), str):
         raise AppError("bad_request", 'Send a JSON object such as {"url": "https://example.com/"}.')
     n = int_arg("n", TOP_WORDS, 1, MAX_TOP_WORDS)
-    result = count_url(payload["url"])
-    location = url_for(".get_count", result_id=result.id)
-    return result_body(get_result(result.id, n)), 201, {"Location": location}
+    count, replayed = create_or_replay(payload["url"], idempotency_key())
+    headers = {"Location": url_for(".get_count", result_id=count["id"])}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    wait = preferred_wait()
+    if wait:
+        wait_for_count(count["id"], wait)
+    if replayed or wait or not jobs.enabled:  # the count may have moved on: read it
+        db.session.commit()
+        without_transaction()
+        count = result_body(get_result(count["id"], n))
+    if count["status"] == Status.FAILED:
+        status = STATUS_FOR_FETCH_ERROR.get(count["error"]["code"], 422)
+        raise AppError(count["error"]["code"], count["error"]["message"], status, headers)
+    if count["status"] == Status.DONE:
+        return count, 201, headers
+    headers["Retry-After"] = str(REFRESH_SECONDS)
+    return count, 202, headers
 
 
 @api.get("/counts/<int:result_id>")
 def get_count(result_id: int):
-    return result_body(get_result(result_id, int_arg("n", TOP_WORDS, 1, MAX_TOP_WORDS)))
+    body = result_body(get_result(result_id, int_arg("n", TOP_WORDS, 1, MAX_TOP_WORDS)))
+    response = current_app.json.response(body)
+    if body["status"] in UNFINISHED:
+        response.headers["Retry-After"] = str(REFRESH_SECONDS)
+    return response
 
 
 @api.get("/counts")
@@ -224,11 +366,12 @@ def list_counts():
     rows = newest_results(before, limit + 1, n)
     items = [result_body(row) for row in rows[:limit]]
     more = len(rows) > limit
-    next_url = (url_for(".list_counts", limit=limit, before=rows[limit - 1].id, n=n)
-                if more else None)
+    next_url = (
+        url_for(".list_counts", limit=limit, before=rows[limit - 1].id, n=n) if more else None
+    )
     return {"items": items, "next": next_url}
 
 
 @api.get("/openapi.json")
-def openapi():
+def openapi() -> Response:
     return current_app.response_class(OPENAPI_FILE.read_bytes(), mimetype="application/json")

@@ -13,7 +13,7 @@ app = Flask(__name__)
 connections = threading.local()  # one connection per gunicorn thread
 DATABASE_URL = os.environ["DATABASE_URL"]
 RESULT_BY_ID = """
-    SELECT id, url, created_at, total_words, unique_words,
+    SELECT id, url, status, created_at, finished_at, total_words, unique_words,
            jsonb_path_query_array(result_no_stop_words, '$[0 to 9]'),
            jsonb_path_query_array(result_all, '$[0 to 9]')
     FROM results WHERE id = %s
@@ -25,10 +25,20 @@ def result(result_id: int):
     if not hasattr(connections, "db"):
         connections.db = psycopg.connect(DATABASE_URL, autocommit=True)
     row = connections.db.execute(RESULT_BY_ID, (result_id,)).fetchone()
-    names = ("id", "url", "created_at", "total_words", "unique_words", "top_words",
-             "top_words_all")
+    names = (
+        "id",
+        "url",
+        "status",
+        "created_at",
+        "finished_at",
+        "total_words",
+        "unique_words",
+        "top_words",
+        "top_words_all",
+    )
     body = dict(zip(names, row, strict=True))
     body["created_at"] = body["created_at"].isoformat()
+    body["finished_at"] = body["finished_at"].isoformat()
     for key in ("top_words", "top_words_all"):
         body[key] = [{"word": word, "count": count} for word, count in body[key]]
     return body

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from models import db
-from tests.conftest import *  # noqa: F403 - app, client, runner, postgres_* fixtures
+from tests.conftest import *  # noqa: F403 - app, client, runner, postgres_*, redis_*, queue_app
 from wordcount.models import Result
 from wordcount.views import OPENAPI_FILE
 
@@ -29,11 +29,21 @@ def client(app):
 
 
 @pytest.fixture
+def queue_client(queue_app):
+    """``client``, for the app with a queue (REDIS_URL set)."""
+    violations = check_api_responses(queue_app)
+    yield queue_app.test_client()
+    assert not violations, "API responses that break openapi.json:\n" + "\n".join(violations)
+
+
+@pytest.fixture
 def stored_rows(app) -> Callable[[], int]:
     """How many results the app's database holds, when called."""
+
     def count() -> int:
         with app.app_context():
             return db.session.scalar(select(func.count()).select_from(Result))
+
     return count
 
 
@@ -70,6 +80,7 @@ def openapi_problem(rule: str, method: str, response) -> str | None:
 
 # --- A local web site to count -------------------------------------------------
 
+
 class LocalSite:
     """A threaded HTTP server on 127.0.0.1 whose routes tests set up.
 
@@ -91,8 +102,14 @@ class LocalSite:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def add(self, path: str, body: bytes | str = b"", status: int = 200,
-            content_type: str = "text/html; charset=utf-8", headers: dict | None = None):
+    def add(
+        self,
+        path: str,
+        body: bytes | str = b"",
+        status: int = 200,
+        content_type: str = "text/html; charset=utf-8",
+        headers: dict | None = None,
+    ):
         self.routes[path] = lambda: Response(body, status, headers, content_type=content_type)
         return self.url(path)
 

@@ -36,8 +36,9 @@ def transition_forms(v4: IPv4Address) -> dict[str, IPv6Address]:
         "IPv4-mapped": IPv6Address((0xFFFF << 32) | n),
         "IPv4-compatible": IPv6Address(n),
         "6to4": IPv6Address((0x2002 << 112) | (n << 80)),
-        "Teredo": IPv6Address((0x2001_0000 << 96) | (int(IPv4Address("192.0.2.1")) << 64)
-                              | teredo_client),
+        "Teredo": IPv6Address(
+            (0x2001_0000 << 96) | (int(IPv4Address("192.0.2.1")) << 64) | teredo_client
+        ),
         "NAT64 well-known": IPv6Address((0x64_FF9B << 96) | n),
         "NAT64 local-use": IPv6Address((0x64_FF9B_0001 << 80) | n),
     }
@@ -83,15 +84,26 @@ def test_a_public_ipv4_address_is_reachable_mapped_and_through_nat64(v4):
     assert is_public_address(str(forms["NAT64 well-known"]))
 
 
-@pytest.mark.parametrize("address, public", [
-    # Named by issue #10: counted as public by ipaddress.is_global on Python 3.11.7.
-    ("2002:7f00:1::", False), ("2002:a9fe:a9fe::1", False), ("fec0::1", False),
-    ("192.0.0.9", False), ("192.0.0.170", False),
-    # Outside 2000::/3 nothing is public; its edges.
-    ("1fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", False), ("2000::", True),
-    ("3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff", False), ("3fff:1000::", True),
-    ("3fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", True), ("4000::", False),
-    ("fe80::1%eth0", False), ("2606:4700::1111", True), ("8.8.8.8", True),
-])
+@pytest.mark.parametrize(
+    "address, public",
+    [
+        # Named by issue #10: counted as public by ipaddress.is_global on Python 3.11.7.
+        ("2002:7f00:1::", False),
+        ("2002:a9fe:a9fe::1", False),
+        ("fec0::1", False),
+        ("192.0.0.9", False),
+        ("192.0.0.170", False),
+        # Outside 2000::/3 nothing is public; its edges.
+        ("1fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", False),
+        ("2000::", True),
+        ("3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff", False),
+        ("3fff:1000::", True),
+        ("3fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", True),
+        ("4000::", False),
+        ("fe80::1%eth0", False),
+        ("2606:4700::1111", True),
+        ("8.8.8.8", True),
+    ],
+)
 def test_known_answers(address, public):
     assert is_public_address(address) is public

@@ -5,9 +5,10 @@ import pytest
 from models import db
 from wordcount.models import Result
 
-PAGE = "<html><head><title>Cats</title></head><body><p>The cat and the dog. " \
-       "The cat sat.</p><script>ignored()</script></body></html>"
-
+PAGE = (
+    "<html><head><title>Cats</title></head><body><p>The cat and the dog. "
+    "The cat sat.</p><script>ignored()</script></body></html>"
+)
 
 
 def post_count(client, url, **query):
@@ -20,12 +21,17 @@ def test_post_counts_a_page_and_stores_it(client, local_site, stored_rows):
     assert response.status_code == 201
     body = response.get_json()
     assert response.headers["Location"] == f"/api/counts/{body['id']}"
-    assert body["url"] == url
+    assert (body["url"], body["status"]) == (url, "done")
     assert (body["total_words"], body["unique_words"]) == (9, 6)
-    assert body["top_words"] == [{"word": "cat", "count": 2}, {"word": "cats", "count": 1},
-                                 {"word": "dog", "count": 1}, {"word": "sat", "count": 1}]
+    assert body["top_words"] == [
+        {"word": "cat", "count": 2},
+        {"word": "cats", "count": 1},
+        {"word": "dog", "count": 1},
+        {"word": "sat", "count": 1},
+    ]
     assert body["top_words_all"][0] == {"word": "the", "count": 3}
     assert datetime.fromisoformat(body["created_at"]).utcoffset().total_seconds() == 0
+    assert datetime.fromisoformat(body["finished_at"]) >= datetime.fromisoformat(body["created_at"])
     assert stored_rows() == 1
 
 
@@ -50,8 +56,9 @@ def test_n_changes_how_many_top_words(client, local_site):
 def test_n_out_of_range_is_bad_request(client, n):
     response = client.get("/api/counts", query_string={"n": n})
     assert response.status_code == 400
-    assert response.get_json() == {"error": {
-        "code": "bad_request", "message": "n must be a whole number from 1 to 100."}}
+    assert response.get_json() == {
+        "error": {"code": "bad_request", "message": "n must be a whole number from 1 to 100."}
+    }
 
 
 # Beyond PostgreSQL's integer column and beyond 64 bits: still just absent.
@@ -59,14 +66,18 @@ def test_n_out_of_range_is_bad_request(client, n):
 def test_unknown_id_is_not_found(client, result_id):
     response = client.get(f"/api/counts/{result_id}")
     assert response.status_code == 404
-    assert response.get_json() == {"error": {"code": "not_found",
-                                             "message": f"No result with id {result_id}."}}
+    assert response.get_json() == {
+        "error": {"code": "not_found", "message": f"No result with id {result_id}."}
+    }
 
 
-@pytest.mark.parametrize("url, status, code", [
-    ("ftp://example.com/", 400, "invalid_url"),
-    ("", 400, "invalid_url"),
-])
+@pytest.mark.parametrize(
+    "url, status, code",
+    [
+        ("ftp://example.com/", 400, "invalid_url"),
+        ("", 400, "invalid_url"),
+    ],
+)
 def test_bad_urls_are_refused_and_nothing_is_stored(client, url, status, code, stored_rows):
     response = post_count(client, url)
     assert response.status_code == status
@@ -83,18 +94,23 @@ def test_blocked_hosts_are_400_and_send_no_request(app, client, local_site, stor
     assert stored_rows() == 0
 
 
-@pytest.mark.parametrize("setup, code", [
-    (lambda site: site.add("/json", "{}", content_type="application/json"), "not_html"),
-    (lambda site: site.add("/missing", "no", status=404), "fetch_failed"),
-    (lambda site: site.add("/big", b"x" * 2000), "too_large"),
-])
-def test_unfetchable_pages_are_422_and_nothing_is_stored(app, client, local_site, setup, code,
-                                                        stored_rows):
+@pytest.mark.parametrize(
+    "setup, code",
+    [
+        (lambda site: site.add("/json", "{}", content_type="application/json"), "not_html"),
+        (lambda site: site.add("/missing", "no", status=404), "fetch_failed"),
+        (lambda site: site.add("/big", b"x" * 2000), "too_large"),
+    ],
+)
+def test_unfetchable_pages_are_422_and_stored_as_failed(app, client, local_site, setup, code):
     app.config["WORDCOUNT_MAX_BYTES"] = 1000
     response = post_count(client, setup(local_site))
     assert response.status_code == 422
-    assert response.get_json()["error"]["code"] == code
-    assert stored_rows() == 0
+    error = response.get_json()["error"]
+    assert error["code"] == code
+    stored = client.get(response.headers["Location"]).get_json()
+    assert (stored["status"], stored["error"]) == ("failed", error)
+    assert "total_words" not in stored
 
 
 def test_a_slow_page_is_fetch_timeout(app, client, local_site):
@@ -112,18 +128,30 @@ def test_a_slow_page_is_fetch_timeout(app, client, local_site):
     assert response.get_json()["error"]["code"] == "fetch_timeout"
 
 
-@pytest.mark.parametrize("kwargs, status, code", [
-    ({"data": "{not json", "content_type": "application/json"}, 400, "bad_request"),
-    ({"json": ["http://example.com"]}, 400, "bad_request"),
-    ({"json": {"address": "http://example.com"}}, 400, "bad_request"),
-    ({"json": {"url": 42}}, 400, "bad_request"),
-    ({"data": "url=http://example.com", "content_type": "application/x-www-form-urlencoded"},
-     415, "unsupported_media_type"),
-    ({"data": "x" * 100_000, "content_type": "application/json"}, 413,
-     "request_entity_too_large"),
-    ({"data": "[" * 20_000 + "]" * 20_000, "content_type": "application/json"}, 400,
-     "bad_request"),
-])
+@pytest.mark.parametrize(
+    "kwargs, status, code",
+    [
+        ({"data": "{not json", "content_type": "application/json"}, 400, "bad_request"),
+        ({"json": ["http://example.com"]}, 400, "bad_request"),
+        ({"json": {"address": "http://example.com"}}, 400, "bad_request"),
+        ({"json": {"url": 42}}, 400, "bad_request"),
+        (
+            {"data": "url=http://example.com", "content_type": "application/x-www-form-urlencoded"},
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            {"data": "x" * 100_000, "content_type": "application/json"},
+            413,
+            "request_entity_too_large",
+        ),
+        (
+            {"data": "[" * 20_000 + "]" * 20_000, "content_type": "application/json"},
+            400,
+            "bad_request",
+        ),
+    ],
+)
 def test_malformed_requests_get_json_errors(client, kwargs, status, code, stored_rows):
     response = client.post("/api/counts", **kwargs)
     assert response.status_code == status
@@ -147,8 +175,19 @@ def test_list_of_nothing(client):
     assert client.get("/api/counts").get_json() == {"items": [], "next": None}
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=101", "before=abc", "before=0",
-                                   "before=2147483649", "limit=²", "before=²", "before=٣"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=0",
+        "limit=101",
+        "before=abc",
+        "before=0",
+        "before=2147483649",
+        "limit=²",
+        "before=²",
+        "before=٣",
+    ],
+)
 def test_list_rejects_bad_paging(client, query):
     response = client.get(f"/api/counts?{query}")
     assert response.status_code == 400
@@ -157,8 +196,16 @@ def test_list_rejects_bad_paging(client, query):
 
 def test_list_from_the_largest_before_starts_at_the_newest(client, app):
     with app.app_context():
-        db.session.add(Result(url="http://example.com/", total_words=0, unique_words=0,
-                              result_all=[], result_no_stop_words=[]))
+        db.session.add(
+            Result(
+                url="http://example.com/",
+                status="done",
+                total_words=0,
+                unique_words=0,
+                result_all=[],
+                result_no_stop_words=[],
+            )
+        )
         db.session.commit()
     items = client.get("/api/counts?before=2147483648").get_json()["items"]
     assert [item["url"] for item in items] == ["http://example.com/"]
@@ -181,8 +228,9 @@ def test_an_id_that_is_not_ascii_digits_is_not_found(client, path):
 
 
 def test_a_url_with_a_lone_surrogate_is_invalid_and_stores_nothing(client, stored_rows):
-    response = client.post("/api/counts", data='{"url": "http://example.com/\\ud800"}',
-                           content_type="application/json")
+    response = client.post(
+        "/api/counts", data='{"url": "http://example.com/\\ud800"}', content_type="application/json"
+    )
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "invalid_url"
     assert stored_rows() == 0
@@ -200,8 +248,7 @@ def test_openapi_document_is_served(client):
     assert response.status_code == 200
     document = response.get_json()
     assert document["openapi"] == "3.1.0"
-    assert set(document["paths"]) == {"/api/counts", "/api/counts/{result_id}",
-                                      "/api/openapi.json"}
+    assert set(document["paths"]) == {"/api/counts", "/api/counts/{result_id}", "/api/openapi.json"}
 
 
 def test_api_needs_no_csrf_token(app, local_site):

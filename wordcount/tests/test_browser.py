@@ -12,9 +12,15 @@ from tests.helpers import PROJECT_DIR
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", PROJECT_DIR / "test-artifacts"))
 # Keep Chromium off the network: this machine reaches nothing outside 127.0.0.1.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = pytest.mark.browser
 
@@ -33,9 +39,8 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def live_server(app):
-    """The app on a real port, as a browser needs it (CSRF on, as in production)."""
+def serve(app):
+    """``app`` on a real port, as a browser needs it (CSRF on, as in production)."""
     app.config["WTF_CSRF_ENABLED"] = True
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -45,10 +50,18 @@ def live_server(app):
     server.server_close()
 
 
+@pytest.fixture
+def live_server(app):
+    yield from serve(app)
+
+
 @pytest.mark.parametrize("app", ["sqlite"], indirect=True)
 def test_submit_a_url_and_see_the_top_words(app, live_server, browser, local_site):
-    url = local_site.add("/story", "<h1>Cats</h1><p>The cat met another cat. "
-                         "The <b>dog</b> ran.</p><p>&lt;script&gt; is a word here.</p>")
+    url = local_site.add(
+        "/story",
+        "<h1>Cats</h1><p>The cat met another cat. "
+        "The <b>dog</b> ran.</p><p>&lt;script&gt; is a word here.</p>",
+    )
     page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
     page.goto(live_server + "/")
     page.fill("input[name=url]", url)
@@ -82,3 +95,78 @@ def test_an_error_keeps_the_input_in_the_browser(app, live_server, browser):
     page.click("button[type=submit]")
     assert page.locator(".error").inner_text() == "Only http:// and https:// URLs can be counted."
     assert page.input_value("input[name=url]") == "ftp://example.com/file"
+
+
+@pytest.fixture
+def queue_server(queue_app):
+    """queue_app (REDIS_URL set), served for the browser."""
+    yield from serve(queue_app)
+
+
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    print(f"\nscreenshot: {ARTIFACTS / name}")
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("javascript", [True, False], ids=["script", "no-script"])
+def test_a_queued_count_updates_itself_when_a_worker_finishes_it(
+    queue_server, browser, local_site, start_worker, viewport, javascript
+):
+    url = local_site.add("/story", "<p>The cat met another cat. The dog ran.</p>")
+    context = browser.new_context(viewport=VIEWPORTS[viewport], java_script_enabled=javascript)
+    page = context.new_page()
+    page.goto(queue_server + "/")
+    page.fill("input[name=url]", url)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/results/*")
+    assert "Waiting for a worker." in page.locator(".pending").inner_text()
+    screenshot(page, f"count-queued-{viewport}.png")
+
+    start_worker()
+    # No reload from the test: the page follows the count by itself.
+    page.wait_for_selector("figure.chart", timeout=30_000)
+    bars = page.locator("ol.bars li").all_inner_texts()
+    assert [bar.split() for bar in bars] == [
+        ["cat", "2"],
+        ["another", "1"],
+        ["dog", "1"],
+        ["met", "1"],
+        ["ran", "1"],
+    ]
+    chart = page.locator("figure.chart").bounding_box()
+    table = page.locator("table.words").first.bounding_box()
+    if viewport == "phone":  # stacked, each as wide as the screen allows
+        assert chart["width"] > 300 and table["y"] > chart["y"]
+    else:  # side by side
+        assert abs(table["y"] - chart["y"]) < 5 and table["x"] > chart["x"]
+    screenshot(page, f"count-done-{viewport}{'' if javascript else '-noscript'}.png")
+    context.close()
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_a_failed_count_shows_why_and_can_be_tried_again(
+    queue_server, browser, local_site, start_worker, viewport
+):
+    url = local_site.add("/image", "x", content_type="image/png")
+    start_worker()
+    page = browser.new_page(viewport=VIEWPORTS[viewport])
+    page.goto(queue_server + "/")
+    page.fill("input[name=url]", url)
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Could not count this page", timeout=30_000)
+    assert page.locator(".error").inner_text() == (
+        "The URL is not an HTML page (Content-Type: image/png)."
+    )
+    screenshot(page, f"count-failed-{viewport}.png")
+
+    local_site.add("/image", "<p>now a page</p>")
+    first = page.url
+    page.click("text=Try again")
+    page.wait_for_selector("figure.chart", timeout=30_000)
+    assert page.url != first
+    assert page.locator("ol.bars li").first.inner_text().split() == ["now", "1"]

@@ -23,50 +23,64 @@ def test_counts_visible_words_case_insensitively():
     assert words_of("<p>The cat saw THE dog</p>") == {"the": 2, "cat": 1, "saw": 1, "dog": 1}
 
 
-@pytest.mark.parametrize("hidden", [
-    "<script>var hidden = 1;</script>",
-    "<style>.hidden { color: red }</style>",
-    "<noscript>hidden</noscript>",
-    "<template><p>hidden</p></template>",
-    "<!-- hidden comment -->",
-])
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        "<script>var hidden = 1;</script>",
+        "<style>.hidden { color: red }</style>",
+        "<noscript>hidden</noscript>",
+        "<template><p>hidden</p></template>",
+        "<!-- hidden comment -->",
+    ],
+)
 def test_hidden_content_is_not_counted(hidden):
     assert words_of(f"<html><body><p>shown</p>{hidden}</body></html>") == {"shown": 1}
 
 
-@pytest.mark.parametrize("html", [
-    "<p>one</p><p>two</p>",
-    "<div>one</div><div>two</div>",
-    "one<br>two",
-    "<ul><li>one</li><li>two</li></ul>",
-    "<table><tr><td>one</td><td>two</td></tr></table>",
-    "<h1>one</h1>two",
-])
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>one</p><p>two</p>",
+        "<div>one</div><div>two</div>",
+        "one<br>two",
+        "<ul><li>one</li><li>two</li></ul>",
+        "<table><tr><td>one</td><td>two</td></tr></table>",
+        "<h1>one</h1>two",
+    ],
+)
 def test_block_elements_and_br_separate_words(html):
     assert words_of(html) == {"one": 1, "two": 1}
 
 
 def test_entities_are_decoded():
     assert words_of("<p>caf&eacute; caf&#233; caf&#xE9; AT&amp;T</p>") == {
-        "café": 3, "at": 1, "t": 1}
+        "café": 3,
+        "at": 1,
+        "t": 1,
+    }
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("don't", {"don't": 1}),
-    ("don\u2019t", {"don't": 1}),
-    ("well-known", {"well-known": 1}),
-    ("naïve", {"naïve": 1}),
-    ("nai\u0308ve", {"naïve": 1}),
-    ("Straße ΑΒΓ", {"straße": 1, "αβγ": 1}),
-    ("हिन्दी", {"हिन्दी": 1}),
-    ("'quoted' -dash- trailing' x--y", {"quoted": 1, "dash": 1, "trailing": 1, "x": 1, "y": 1}),
-    ("42 3.14 1st 2nd x2y", {"st": 1, "nd": 1, "x": 1, "y": 1}),
-    ("hello, world! (yes) [no] email@example.com", {
-        "hello": 1, "world": 1, "yes": 1, "no": 1, "email": 1, "example": 1, "com": 1}),
-    ("snake_case camelCase", {"snake": 1, "case": 1, "camelcase": 1}),
-    ("", {}),
-    ("  \n\t 123 !!! ", {}),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("don't", {"don't": 1}),
+        ("don\u2019t", {"don't": 1}),
+        ("well-known", {"well-known": 1}),
+        ("naïve", {"naïve": 1}),
+        ("nai\u0308ve", {"naïve": 1}),
+        ("Straße ΑΒΓ", {"straße": 1, "αβγ": 1}),
+        ("हिन्दी", {"हिन्दी": 1}),
+        ("'quoted' -dash- trailing' x--y", {"quoted": 1, "dash": 1, "trailing": 1, "x": 1, "y": 1}),
+        ("42 3.14 1st 2nd x2y", {"st": 1, "nd": 1, "x": 1, "y": 1}),
+        (
+            "hello, world! (yes) [no] email@example.com",
+            {"hello": 1, "world": 1, "yes": 1, "no": 1, "email": 1, "example": 1, "com": 1},
+        ),
+        ("snake_case camelCase", {"snake": 1, "case": 1, "camelcase": 1}),
+        ("", {}),
+        ("  \n\t 123 !!! ", {}),
+    ],
+)
 def test_word_rules(text, expected):
     assert count_words(text) == expected
 
@@ -96,19 +110,27 @@ def test_count_page_accepts_a_custom_stop_word_list():
     assert counts.no_stop_words == [("beta", 1)]
 
 
-@pytest.mark.parametrize("body, declared, expected", [
-    ("café".encode("latin-1"), "iso-8859-1", "café"),
-    ("café".encode("cp1252"), None, "café"),  # not UTF-8, nothing declared: windows-1252
-    ('<meta charset="windows-1252"><p>caf\xe9'.encode("cp1252"), None, "café"),
-    ('<meta http-equiv="Content-Type" content="text/html; charset=koi8-r">Привет'.encode("koi8-r"),
-     None, "Привет"),
-    ('<meta charset="koi8-r">café'.encode(), "utf-8", "café"),
-    ("\ufeffcafé".encode("utf-16-le"), "iso-8859-1", "café"),
-    ('<meta charset="utf-16"><p>café'.encode(), None, "café"),
-    (b"caf\xff", "no-such-charset", "caf\xff"),  # no usable label: windows-1252
-    ("<p>Café naïve</p>".encode("cp1252"), None, "Café naïve"),
-    ("<p>Café naïve</p>".encode(), None, "Café naïve"),
-])
+@pytest.mark.parametrize(
+    "body, declared, expected",
+    [
+        ("café".encode("latin-1"), "iso-8859-1", "café"),
+        ("café".encode("cp1252"), None, "café"),  # not UTF-8, nothing declared: windows-1252
+        ('<meta charset="windows-1252"><p>caf\xe9'.encode("cp1252"), None, "café"),
+        (
+            '<meta http-equiv="Content-Type" content="text/html; charset=koi8-r">Привет'.encode(
+                "koi8-r"
+            ),
+            None,
+            "Привет",
+        ),
+        ('<meta charset="koi8-r">café'.encode(), "utf-8", "café"),
+        ("\ufeffcafé".encode("utf-16-le"), "iso-8859-1", "café"),
+        ('<meta charset="utf-16"><p>café'.encode(), None, "café"),
+        (b"caf\xff", "no-such-charset", "caf\xff"),  # no usable label: windows-1252
+        ("<p>Café naïve</p>".encode("cp1252"), None, "Café naïve"),
+        ("<p>Café naïve</p>".encode(), None, "Café naïve"),
+    ],
+)
 def test_decoding_order_is_bom_header_meta_then_the_html_fallback(body, declared, expected):
     assert expected in decode_html(body, declared)
 
@@ -124,10 +146,34 @@ def test_count_words_matches_the_plain_definition(text):
     assert count_words(text) == reference_count(text)
 
 
-@given(st.lists(st.sampled_from(["Don't", "DON’T", "don't", "'don't'", "Ünïcode", "ÜNÏCODE",
-                                 "ΟΔΟΣ", "οδός.", "日本語", "x-y", "-", "'", "A1b", "İstanbul",
-                                 "ß", "ẞ", "well-Known", "a\u0308"]), max_size=30),
-       st.sampled_from([" ", "\n", ". ", ",", "\u00a0", "--"]))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "Don't",
+                "DON’T",
+                "don't",
+                "'don't'",
+                "Ünïcode",
+                "ÜNÏCODE",
+                "ΟΔΟΣ",
+                "οδός.",
+                "日本語",
+                "x-y",
+                "-",
+                "'",
+                "A1b",
+                "İstanbul",
+                "ß",
+                "ẞ",
+                "well-Known",
+                "a\u0308",
+            ]
+        ),
+        max_size=30,
+    ),
+    st.sampled_from([" ", "\n", ". ", ",", "\u00a0", "--"]),
+)
 def test_count_words_matches_the_plain_definition_on_tricky_tokens(tokens, separator):
     text = separator.join(tokens)
     assert count_words(text) == reference_count(text)
@@ -136,8 +182,9 @@ def test_count_words_matches_the_plain_definition_on_tricky_tokens(tokens, separ
 @given(st.text())
 def test_counting_any_text_never_raises_and_totals_add_up(text):
     counts = count_words(text)
-    assert all(word and word == word.lower() and not any(c.isspace() for c in word)
-               for word in counts)
+    assert all(
+        word and word == word.lower() and not any(c.isspace() for c in word) for word in counts
+    )
     assert all(n > 0 for n in counts.values())
 
 

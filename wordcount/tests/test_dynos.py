@@ -12,9 +12,15 @@ pytestmark = pytest.mark.postgres
 
 
 def test_two_web_dynos_and_a_release_share_one_database(postgres_url, tmp_path, local_site):
-    release = manage("db", "upgrade", DATABASE_URL=heroku_url(postgres_url), DYNO="release.1",
-                     APP_SETTINGS="config.StagingConfig", SECRET_KEY="s" * 32,
-                     TRUSTED_HOSTS="127.0.0.1")
+    release = manage(
+        "db",
+        "upgrade",
+        DATABASE_URL=heroku_url(postgres_url),
+        DYNO="release.1",
+        APP_SETTINGS="config.StagingConfig",
+        SECRET_KEY="s" * 32,
+        TRUSTED_HOSTS="127.0.0.1",
+    )
     assert release.returncode == 0, release.stderr
     page = local_site.add("/cats", "<p>cat cat dog</p>")
     private = {"WORDCOUNT_ALLOW_PRIVATE_HOSTS": "true"}

@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 
 from wordcount import fetching
 from wordcount.addresses import is_public_address
-from wordcount.fetching import FetchError, FetchLimits, fetch_page, normalize_url
+from wordcount.fetching import (
+    FetchError,
+    FetchLimits,
+    fetch_page,
+    normalize_url,
+    refuse_known_private_host,
+)
 
 LOCAL = FetchLimits(timeout=5, max_bytes=100_000, allow_private_hosts=True)
 PUBLIC_ONLY = FetchLimits(timeout=5, max_bytes=100_000, allow_private_hosts=False)
@@ -23,51 +29,106 @@ def fetch_error(url: str, limits: FetchLimits = LOCAL) -> FetchError:
 
 # --- URL and address rules, no network ---------------------------------------
 
-@pytest.mark.parametrize("raw, expected", [
-    ("example.com", "http://example.com"),
-    ("example.com:8080/a?b=c", "http://example.com:8080/a?b=c"),
-    ("  https://example.com/x  ", "https://example.com/x"),
-    ("HTTP://Example.com", "HTTP://Example.com"),
-    ("http://bücher.example/", "http://bücher.example/"),
-])
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("example.com", "http://example.com"),
+        ("example.com:8080/a?b=c", "http://example.com:8080/a?b=c"),
+        ("  https://example.com/x  ", "https://example.com/x"),
+        ("HTTP://Example.com", "HTTP://Example.com"),
+        ("http://bücher.example/", "http://bücher.example/"),
+    ],
+)
 def test_normalize_url_accepts_http_and_bare_hosts(raw, expected):
     assert normalize_url(raw) == expected
 
 
-@pytest.mark.parametrize("raw", [
-    "", "   ", "file:///etc/passwd", "ftp://example.com/", "gopher://example.com/",
-    "javascript:alert(1)", "mailto:someone@example.com", "http://", "http:///path",
-    "http://user:pass@example.com/", "http://evil.com@example.com/",
-    "http://example.com:99999/", "http://example.com:port/", "http://exa mple.com/",
-    "http://example.com/\x00", "http://example.com/a\nb", "[", "http://[::1/",
-    "http://" + "a" * 2100 + ".com/", "http://example.com:0/", "http://example.com/\ud800",
-    "x.com" + "\x1e" * 2100,  # over the limit as sent, though short once stripped
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "   ",
+        "file:///etc/passwd",
+        "ftp://example.com/",
+        "gopher://example.com/",
+        "javascript:alert(1)",
+        "mailto:someone@example.com",
+        "http://",
+        "http:///path",
+        "http://user:pass@example.com/",
+        "http://evil.com@example.com/",
+        "http://example.com:99999/",
+        "http://example.com:port/",
+        "http://exa mple.com/",
+        "http://example.com/\x00",
+        "http://example.com/a\nb",
+        "[",
+        "http://[::1/",
+        "http://" + "a" * 2100 + ".com/",
+        "http://example.com:0/",
+        "http://example.com/\ud800",
+        "x.com" + "\x1e" * 2100,  # over the limit as sent, though short once stripped
+    ],
+)
 def test_normalize_url_refuses(raw):
     with pytest.raises(FetchError) as error:
         normalize_url(raw)
     assert error.value.code == "invalid_url"
 
 
-@pytest.mark.parametrize("address", [
-    "127.0.0.1", "127.1.2.3", "10.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.169.254",
-    "0.0.0.0", "100.64.0.1", "224.0.0.1", "240.0.0.1", "255.255.255.255",
-    "::1", "::", "fe80::1", "fc00::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
-    "64:ff9b:1::1", "2001:db8::1", "fe80::1%eth0",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "127.1.2.3",
+        "10.0.0.1",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "0.0.0.0",
+        "100.64.0.1",
+        "224.0.0.1",
+        "240.0.0.1",
+        "255.255.255.255",
+        "::1",
+        "::",
+        "fe80::1",
+        "fc00::1",
+        "ff02::1",
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "64:ff9b:1::1",
+        "2001:db8::1",
+        "fe80::1%eth0",
+    ],
+)
 def test_non_public_addresses_are_refused(address):
     assert is_public_address(address) is False
 
 
-@pytest.mark.parametrize("address", ["93.184.215.14", "8.8.8.8", "2606:4700::1111",
-                                     "::ffff:8.8.8.8"])
+@pytest.mark.parametrize(
+    "address", ["93.184.215.14", "8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8"]
+)
 def test_public_addresses_are_allowed(address):
     assert is_public_address(address) is True
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "2130706433", "0x7f000001", "0177.0.0.1",
-                                  "127.1", "localhost", "[::1]", "[::ffff:127.0.0.1]",
-                                  "①②⑦.⓪.⓪.①", "１２７．０．０．１"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1",
+        "2130706433",
+        "0x7f000001",
+        "0177.0.0.1",
+        "127.1",
+        "localhost",
+        "[::1]",
+        "[::ffff:127.0.0.1]",
+        "①②⑦.⓪.⓪.①",
+        "１２７．０．０．１",
+    ],
+)
 def test_every_spelling_of_loopback_is_blocked_before_any_request(local_site, host):
     url = local_site.add("/page", "<p>secret</p>")
     port_url = url.replace("127.0.0.1", host)
@@ -77,8 +138,9 @@ def test_every_spelling_of_loopback_is_blocked_before_any_request(local_site, ho
 
 
 def test_a_host_with_any_private_address_is_refused(monkeypatch):
-    answers = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, 80))
-               for ip in ("8.8.8.8", "10.0.0.1")]
+    answers = [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, 80)) for ip in ("8.8.8.8", "10.0.0.1")
+    ]
     monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: answers)
     with pytest.raises(FetchError) as error:
         fetching.resolve("mixed.example", 80, allow_private=False)
@@ -87,12 +149,17 @@ def test_a_host_with_any_private_address_is_refused(monkeypatch):
 
 # --- Against a real server on 127.0.0.1 --------------------------------------
 
+
 def test_fetches_an_html_page_with_its_charset(local_site):
-    url = local_site.add("/p", "<p>café</p>".encode("latin-1"),
-                         content_type="text/html; charset=ISO-8859-1")
+    url = local_site.add(
+        "/p", "<p>café</p>".encode("latin-1"), content_type="text/html; charset=ISO-8859-1"
+    )
     page = fetch_page(url, LOCAL)
-    assert (page.url, page.body, page.charset) == (url, "<p>café</p>".encode("latin-1"),
-                                                   "ISO-8859-1")
+    assert (page.url, page.body, page.charset) == (
+        url,
+        "<p>café</p>".encode("latin-1"),
+        "ISO-8859-1",
+    )
 
 
 def test_xhtml_is_accepted(local_site):
@@ -133,8 +200,9 @@ def test_a_sixth_redirect_is_refused(local_site):
 def test_a_redirect_to_a_refused_host_is_blocked_before_it_is_followed(local_site, monkeypatch):
     # Pretend 127.0.0.1 is public so the first hop is allowed.
     monkeypatch.setattr(fetching, "is_public_address", lambda address: address == "127.0.0.1")
-    url = local_site.add("/jump", status=302,
-                         headers={"Location": f"http://127.0.0.2:{local_site.port}/secret"})
+    url = local_site.add(
+        "/jump", status=302, headers={"Location": f"http://127.0.0.2:{local_site.port}/secret"}
+    )
     error = fetch_error(url, PUBLIC_ONLY)
     assert error.code == "blocked_url"
     assert local_site.requests == ["/jump"]
@@ -154,8 +222,9 @@ def test_connects_to_the_address_it_checked_without_a_second_lookup(local_site, 
         return real_getaddrinfo("127.0.0.1" if host == "rebind.test" else host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    local_site.add_view("/host", lambda: Response(f"<p>{_request_host()}</p>",
-                                                  content_type="text/html"))
+    local_site.add_view(
+        "/host", lambda: Response(f"<p>{_request_host()}</p>", content_type="text/html")
+    )
     page = fetch_page(f"http://rebind.test:{local_site.port}/host", LOCAL)
     assert page.body == f"<p>rebind.test:{local_site.port}</p>".encode()
     # Only the first lookup asks for the name; urllib3 is handed the address.
@@ -216,8 +285,9 @@ def test_a_gzip_bomb_stops_at_the_byte_limit_of_decoded_content(local_site):
 
 
 def test_gzip_content_is_decoded(local_site):
-    url = local_site.add("/gz", gzip.compress(b"<p>zipped</p>"),
-                         headers={"Content-Encoding": "gzip"})
+    url = local_site.add(
+        "/gz", gzip.compress(b"<p>zipped</p>"), headers={"Content-Encoding": "gzip"}
+    )
     assert fetch_page(url, LOCAL).body == b"<p>zipped</p>"
 
 
@@ -237,8 +307,10 @@ def test_an_unknown_host_is_fetch_failed(monkeypatch):
 
     monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
     error = fetch_error("http://no-such-host.invalid/")
-    assert (error.code, error.message) == ("fetch_failed",
-                                           "Could not find the host 'no-such-host.invalid'.")
+    assert (error.code, error.message) == (
+        "fetch_failed",
+        "Could not find the host 'no-such-host.invalid'.",
+    )
 
 
 @given(st.text(max_size=300))
@@ -256,3 +328,39 @@ def test_a_resolver_answer_with_no_addresses_is_fetch_failed(monkeypatch):
     monkeypatch.setattr(fetching.socket, "getaddrinfo", lambda *args, **kwargs: [])
     error = fetch_error("http://empty.test/", FetchLimits(allow_private_hosts=False))
     assert (error.code, error.message) == ("fetch_failed", "The host 'empty.test' has no address.")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/",
+        "http://2130706433/",
+        "http://0x7f.1/",
+        "http://0177.0.0.1/",
+        "http://[::1]/",
+        "http://[::ffff:10.0.0.1]/",
+        "http://localhost/",
+        "http://api.localhost:8080/",
+    ],
+)
+def test_plainly_private_hosts_are_refused_without_dns(url, monkeypatch):
+    monkeypatch.setattr(socket, "getaddrinfo", numeric_only(socket.getaddrinfo))
+    with pytest.raises(FetchError) as refused:
+        refuse_known_private_host(url, FetchLimits())
+    assert refused.value.code == "blocked_url"
+
+
+@pytest.mark.parametrize("url", ["http://93.184.215.14/", "http://example.com/"])
+def test_public_addresses_and_names_pass_the_check_without_dns(url, monkeypatch):
+    monkeypatch.setattr(socket, "getaddrinfo", numeric_only(socket.getaddrinfo))
+    refuse_known_private_host(url, FetchLimits())
+
+
+def numeric_only(getaddrinfo):
+    """getaddrinfo that fails the test if asked to look a name up."""
+
+    def lookup(host, port, *args, flags=0, **kwargs):
+        assert flags & socket.AI_NUMERICHOST, f"a DNS lookup of {host!r}"
+        return getaddrinfo(host, port, *args, flags=flags, **kwargs)
+
+    return lookup

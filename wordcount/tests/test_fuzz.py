@@ -13,13 +13,13 @@ from tests.helpers import BIN_DIR, heroku_url, manage, project_env, wait_for_htt
 from tests.test_heroku import web_dyno
 from wordcount.views import OPENAPI_FILE
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 FUZZ_SECONDS = int(os.environ.get("FUZZ_SECONDS", "45"))
 
 # The app as gunicorn serves it, except that fetching a page never leaves the
 # process: every URL the fetcher accepts gets one small page. The fuzzer
 # tests the API's contract; fetching is tested against real local servers.
-FUZZ_APP = '''
+FUZZ_APP = """
 from wordcount import views
 from wordcount.fetching import Page, normalize_url
 
@@ -30,7 +30,7 @@ def fetch_page(url, limits):
 
 views.fetch_page = fetch_page
 from web import app  # noqa: E402
-'''
+"""
 
 
 @pytest.mark.timeout(FUZZ_SECONDS + 120)
@@ -40,13 +40,32 @@ def test_the_api_keeps_its_openapi_contract_under_fuzzing(postgres_url, tmp_path
     try:
         wait_for_http(url + "/healthz", process=dyno.process)
         result = subprocess.run(
-            [str(BIN_DIR / "st"), "--no-color",
-             "--config-file", str(Path(__file__).with_name("schemathesis.toml")),
-             "run", str(OPENAPI_FILE), "--url", url, "--checks", "all",
-             "--phases", "examples,coverage,fuzzing,stateful", "--max-time", str(FUZZ_SECONDS),
-             "--seed", "20261124", "--request-timeout", "10"],
-            cwd=tmp_path, env=project_env(), capture_output=True, text=True,
-            timeout=FUZZ_SECONDS + 90)
+            [
+                str(BIN_DIR / "st"),
+                "--no-color",
+                "--config-file",
+                str(Path(__file__).with_name("schemathesis.toml")),
+                "run",
+                str(OPENAPI_FILE),
+                "--url",
+                url,
+                "--checks",
+                "all",
+                "--phases",
+                "examples,coverage,fuzzing,stateful",
+                "--max-time",
+                str(FUZZ_SECONDS),
+                "--seed",
+                "20261124",
+                "--request-timeout",
+                "10",
+            ],
+            cwd=tmp_path,
+            env=project_env(),
+            capture_output=True,
+            text=True,
+            timeout=FUZZ_SECONDS + 90,
+        )
     finally:
         dyno.stop()
     summary = result.stdout[-3000:]

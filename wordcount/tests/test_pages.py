@@ -8,7 +8,6 @@ from wordcount.models import Result
 PAGE = "<p>The cat and the dog. The cat sat.</p>"
 
 
-
 def test_index_shows_the_form_and_no_results_yet(client):
     response = client.get("/")
     assert response.status_code == 200
@@ -25,8 +24,8 @@ def test_submitting_a_url_redirects_to_its_result(app, client, local_site):
     assert re.fullmatch(r"/results/\d+", response.headers["Location"])
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert url in html
-    assert "<td>cat</td><td class=\"num\">2</td>" in html
-    assert "<td>the</td><td class=\"num\">3</td>" in html
+    assert '<td>cat</td><td class="num">2</td>' in html
+    assert '<td>the</td><td class="num">3</td>' in html
 
 
 def test_the_index_lists_the_latest_results(client, local_site):
@@ -45,11 +44,15 @@ def test_an_error_shows_the_form_again_with_the_message_and_the_input(client, st
     assert stored_rows() == 0
 
 
-def test_an_unfetchable_page_is_422_on_the_form(client, local_site):
-    response = client.post("/", data={"url": local_site.add("/img", "x",
-                                                            content_type="image/png")})
-    assert response.status_code == 422
-    assert "The URL is not an HTML page" in response.get_data(as_text=True)
+def test_an_unfetchable_page_shows_its_message_and_a_form_to_try_again(client, local_site):
+    url = local_site.add("/img", "x", content_type="image/png")
+    response = client.post("/", data={"url": url}, follow_redirects=True)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Could not count this page" in page
+    assert "The URL is not an HTML page" in page
+    assert f'value="{url}"' in page
+    assert ">Try again</button>" in page
 
 
 def test_an_empty_submission_is_400(client):
@@ -94,9 +97,16 @@ def test_a_url_containing_html_is_escaped(client, local_site):
 
 def test_history_pages_by_keyset(app, client):
     with app.app_context():
-        db.session.add_all(Result(url=f"http://example.com/{i}", total_words=i,
-                                  unique_words=i, result_all=[], result_no_stop_words=[])
-                           for i in range(1, 61))
+        db.session.add_all(
+            Result(
+                url=f"http://example.com/{i}",
+                total_words=i,
+                unique_words=i,
+                result_all=[],
+                result_no_stop_words=[],
+            )
+            for i in range(1, 61)
+        )
         db.session.commit()
     first = client.get("/history").get_data(as_text=True)
     assert first.count("http://example.com/") == 50
@@ -122,3 +132,36 @@ def test_the_stylesheet_is_served_locally(client):
     with client.get("/static/style.css") as response:
         assert response.status_code == 200
         assert response.mimetype == "text/css"
+
+
+def test_a_queued_count_shows_a_page_that_follows_it(queue_client, local_site):
+    response = queue_client.post("/", data={"url": local_site.add("/cats", "<p>cat</p>")})
+    assert response.status_code == 303
+    page = queue_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Waiting for a worker." in page
+    # Without JavaScript the page reloads itself; with it, follow.js asks the API.
+    assert '<noscript><meta http-equiv="refresh" content="1"></noscript>' in page
+    assert '<script src="/wordcount/static/follow.js" defer></script>' in page
+    assert 'data-follow="/api/counts/1?n=1"' in page
+
+
+def test_the_follow_script_is_served_from_the_app(client):
+    with client.get("/wordcount/static/follow.js") as response:
+        assert response.status_code == 200
+        assert response.mimetype == "text/javascript"
+
+
+def test_a_finished_count_shows_a_bar_chart_scaled_to_the_top_word(client, local_site):
+    url = local_site.add("/pets", "<p>cat cat cat cat dog dog bird</p>")
+    page = client.post("/", data={"url": url}, follow_redirects=True).get_data(as_text=True)
+    bars = re.findall(
+        r'<span class="word">(\w+)</span>\s*<svg class="bar"[^>]*><rect width="([\d.]+)"', page
+    )
+    assert bars == [("cat", "100.00"), ("dog", "50.00"), ("bird", "25.00")]
+    assert "http-equiv" not in page and "follow.js" not in page
+
+
+def test_lists_show_a_count_that_is_not_done_by_its_status(queue_client, local_site):
+    queue_client.post("/", data={"url": local_site.add("/cats", "<p>cat</p>")})
+    page = queue_client.get("/history").get_data(as_text=True)
+    assert '<td class="num status-queued">queued</td>' in page

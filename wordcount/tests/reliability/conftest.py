@@ -43,8 +43,14 @@ class AppServer:
     def __init__(self, dyno: Dyno, url: str):
         self.dyno, self.url = dyno, url
 
-    def call(self, method: str, path: str, body: dict | None = None, timeout: float = 30,
-             headers: dict | None = None):
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        timeout: float = 30,
+        headers: dict | None = None,
+    ):
         return request(self.url + path, method, body, {**HTTPS, **(headers or {})}, timeout)
 
     def worker_pids(self) -> list[int]:
@@ -66,11 +72,17 @@ class AppServer:
 
 def start_app(database: str, tmp_path: Path, name: str = "web.1", **env: str) -> AppServer:
     port = free_port()
-    settings = {"APP_SETTINGS": "config.ProductionConfig",
-                "SECRET_KEY": "reliability-" + "k" * 40, "DATABASE_URL": heroku_url(database),
-                "PORT": str(port), "DYNO": name, "TRUSTED_HOSTS": "127.0.0.1,localhost",
-                "WORDCOUNT_ALLOW_PRIVATE_HOSTS": "true",
-                "WORDCOUNT_FETCH_TIMEOUT": "5", **env}
+    settings = {
+        "APP_SETTINGS": "config.ProductionConfig",
+        "SECRET_KEY": "reliability-" + "k" * 40,
+        "DATABASE_URL": heroku_url(database),
+        "PORT": str(port),
+        "DYNO": name,
+        "TRUSTED_HOSTS": "127.0.0.1,localhost",
+        "WORDCOUNT_ALLOW_PRIVATE_HOSTS": "true",
+        "WORDCOUNT_FETCH_TIMEOUT": "5",
+        **env,
+    }
     dyno = Dyno(["gunicorn", "web:app"], tmp_path / f"{name}.log", **settings)
     url = f"http://127.0.0.1:{port}"
     wait_for_http(url + "/healthz", process=dyno.process)
@@ -97,17 +109,33 @@ class PrivateCluster:
         self.data, self.port = folder / "data", free_port()
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
         shutil.chown(folder, "postgres", "postgres")
-        self._as_postgres([self.bin / "initdb", "-D", self.data, "-A", "trust", "-U",
-                           "postgres", "--no-sync"])
+        self._as_postgres(
+            [self.bin / "initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "--no-sync"]
+        )
 
     def _as_postgres(self, command: list) -> None:
-        subprocess.run(["runuser", "-u", "postgres", "--", *map(str, command)], check=True,
-                       capture_output=True, timeout=120)
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", *map(str, command)],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
 
     def start(self) -> None:
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data}"
-        self._as_postgres([self.bin / "pg_ctl", "-D", self.data, "-o", options, "-w",
-                           "-l", self.data / "server.log", "start"])
+        self._as_postgres(
+            [
+                self.bin / "pg_ctl",
+                "-D",
+                self.data,
+                "-o",
+                options,
+                "-w",
+                "-l",
+                self.data / "server.log",
+                "start",
+            ]
+        )
 
     def stop(self, mode: str = "fast") -> None:
         self._as_postgres([self.bin / "pg_ctl", "-D", self.data, "-m", mode, "-w", "stop"])

@@ -25,9 +25,13 @@ def make_pages(local_site, count: int = 20) -> dict[str, int]:
     """Distinct local pages; returns url -> the total words count_page finds."""
     expected = {}
     for i in range(count):
-        body = (f"<html><head><title>Page {i}</title></head><body><h1>Topic number{i}</h1>"
-                + "<p>" + " ".join(["alpha", "beta", "gamma"][: i % 3 + 1] * (i + 1)) + "</p>"
-                + "</body></html>")
+        body = (
+            f"<html><head><title>Page {i}</title></head><body><h1>Topic number{i}</h1>"
+            + "<p>"
+            + " ".join(["alpha", "beta", "gamma"][: i % 3 + 1] * (i + 1))
+            + "</p>"
+            + "</body></html>"
+        )
         url = local_site.add(f"/page/{i}", body)
         expected[url] = count_page(body.encode()).total_words
     return expected
@@ -43,22 +47,38 @@ class Load:
         self.sent = 0
 
     def one(self, client: int, i: int) -> None:
-        kind = ("post", "post", "post", "result", "result", "result", "history", "history",
-                "healthz", "api")[i % 10]
+        kind = (
+            "post",
+            "post",
+            "post",
+            "result",
+            "result",
+            "result",
+            "history",
+            "history",
+            "healthz",
+            "api",
+        )[i % 10]
         page = self.pages[(client + i) % len(self.pages)]
-        calls = {"post": ("POST", "/api/counts", {"url": page}),
-                 "result": ("GET", f"/results/{self.result_id}", None),
-                 "history": ("GET", "/history", None),
-                 "healthz": ("GET", "/healthz", None),
-                 "api": ("GET", f"/api/counts/{self.result_id}", None)}
+        calls = {
+            "post": ("POST", "/api/counts", {"url": page}),
+            "result": ("GET", f"/results/{self.result_id}", None),
+            "history": ("GET", "/history", None),
+            "healthz": ("GET", "/healthz", None),
+            "api": ("GET", f"/api/counts/{self.result_id}", None),
+        }
         method, path, body = calls[kind]
         sent = time.monotonic()
         try:
             status, _, data = self.server.call(method, path, body, timeout=30)
         except (http.client.HTTPException, ConnectionError):
             status, data = LOST, b""
-        record = {"page": page, "body": json.loads(data) if status == 201 else None,
-                  "sent": sent, "answered": time.monotonic()}
+        record = {
+            "page": page,
+            "body": json.loads(data) if status == 201 else None,
+            "sent": sent,
+            "answered": time.monotonic(),
+        }
         with self.lock:
             self.sent += 1
             self.outcomes.append((kind, status, record))
@@ -75,8 +95,11 @@ class Load:
         return Counter(status for _, status, _ in self.outcomes)
 
     def acknowledged(self) -> list[dict]:
-        return [record["body"] | {"page": record["page"]}
-                for _, status, record in self.outcomes if status == 201]
+        return [
+            record["body"] | {"page": record["page"]}
+            for _, status, record in self.outcomes
+            if status == 201
+        ]
 
 
 def stored_rows(database: str) -> dict[int, tuple[str, int]]:
@@ -110,16 +133,21 @@ def test_load_32_clients_mixed_requests(production_app, postgres_url, local_site
     assert len(rows) == len(acknowledged) + 1  # + the seeded result
     for body in acknowledged:
         assert rows[body["id"]] == (body["page"], pages[body["page"]])
-    figures["load"] = {"requests": load.sent, "seconds": round(seconds, 1),
-                       "requests_per_s": round(load.sent / seconds),
-                       "statuses": {str(k): v for k, v in sorted(statuses.items())},
-                       "5xx": 0, "acknowledged_201": len(acknowledged),
-                       "rows_stored": len(rows) - 1,
-                       "peak_worker_rss_mb": production_app.worker_rss_mb()}
+    figures["load"] = {
+        "requests": load.sent,
+        "seconds": round(seconds, 1),
+        "requests_per_s": round(load.sent / seconds),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "5xx": 0,
+        "acknowledged_201": len(acknowledged),
+        "rows_stored": len(rows) - 1,
+        "peak_worker_rss_mb": production_app.worker_rss_mb(),
+    }
 
 
-def test_a_killed_worker_is_replaced_and_loses_only_its_requests(production_app, postgres_url,
-                                                                 local_site, figures):
+def test_a_killed_worker_is_replaced_and_loses_only_its_requests(
+    production_app, postgres_url, local_site, figures
+):
     pages = make_pages(local_site)
     result_id = seed(production_app, pages)
     load = Load(production_app, pages, result_id)
@@ -146,11 +174,15 @@ def test_a_killed_worker_is_replaced_and_loses_only_its_requests(production_app,
     assert all(rows[body["id"]] == (body["page"], pages[body["page"]]) for body in acknowledged)
     # A POST cut off after its commit is stored but was never acknowledged.
     assert len(acknowledged) + 1 <= len(rows) <= len(acknowledged) + 1 + statuses[LOST]
-    figures["worker_killed"] = {"requests": load.sent, "killed_after_requests": killed_after,
-                                "connections_lost": statuses[LOST], "5xx": 0,
-                                "acknowledged_201": len(acknowledged),
-                                "rows_stored": len(rows) - 1,
-                                "statuses": {str(k): v for k, v in statuses.items()}}
+    figures["worker_killed"] = {
+        "requests": load.sent,
+        "killed_after_requests": killed_after,
+        "connections_lost": statuses[LOST],
+        "5xx": 0,
+        "acknowledged_201": len(acknowledged),
+        "rows_stored": len(rows) - 1,
+        "statuses": {str(k): v for k, v in statuses.items()},
+    }
 
 
 UNAVAILABLE = {(503, "db_unavailable"), (503, "healthz unavailable"), (503, "page unavailable")}
@@ -171,7 +203,8 @@ def classify(status: int, headers, body: bytes):
 
 
 def test_database_restart_gives_503_then_recovers_without_restarting_the_app(
-        private_cluster, tmp_path, local_site, figures):
+    private_cluster, tmp_path, local_site, figures
+):
     database = private_cluster.url
     assert manage("db", "upgrade", DATABASE_URL=heroku_url(database)).returncode == 0
     server = start_app(database, tmp_path)
@@ -190,8 +223,10 @@ def test_database_restart_gives_503_then_recovers_without_restarting_the_app(
                 samples.append((sent, path, outcome, time.monotonic() - sent))
                 time.sleep(0.02)
 
-        pollers = [threading.Thread(target=poll, args=(path,)) for path in
-                   (f"/api/counts/{result_id}", "/healthz", "/", f"/api/counts/{result_id}")]
+        pollers = [
+            threading.Thread(target=poll, args=(path,))
+            for path in (f"/api/counts/{result_id}", "/healthz", "/", f"/api/counts/{result_id}")
+        ]
         for poller in pollers:
             poller.start()
         time.sleep(1)
@@ -201,9 +236,11 @@ def test_database_restart_gives_503_then_recovers_without_restarting_the_app(
         starting_at = time.monotonic()
         private_cluster.start()
         up_at = time.monotonic()
-        recovered = wait_until(lambda: server.call("GET", f"/api/counts/{result_id}")[0] == 200,
-                               what="the app to serve again",
-                               timeout=30)
+        recovered = wait_until(
+            lambda: server.call("GET", f"/api/counts/{result_id}")[0] == 200,
+            what="the app to serve again",
+            timeout=30,
+        )
         time.sleep(1)
         stop.set()
         for poller in pollers:
@@ -219,7 +256,8 @@ def test_database_restart_gives_503_then_recovers_without_restarting_the_app(
     assert max(s[3] for s in samples) < 10  # no hung worker: every answer came quickly
     assert recovered < 10
     figures["database_restart"] = {
-        "requests": len(samples), "during_outage": len(outage),
+        "requests": len(samples),
+        "during_outage": len(outage),
         "outcomes": {str(k): v for k, v in outcomes.items()},
         "slowest_answer_s": round(max(s[3] for s in samples), 2),
         "recovery_after_database_up_s": round(recovered, 2),

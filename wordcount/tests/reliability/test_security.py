@@ -9,8 +9,18 @@ from config import ProductionConfig, StagingConfig
 from tests.helpers import PROJECT_DIR, free_port, project_env
 from web import create_app
 
-PAGES = ["/", "/history", "/results/1", "/results/999", "/api/counts", "/api/counts/999",
-         "/api/openapi.json", "/static/style.css", "/healthz", "/no-such-page"]
+PAGES = [
+    "/",
+    "/history",
+    "/results/1",
+    "/results/999",
+    "/api/counts",
+    "/api/counts/999",
+    "/api/openapi.json",
+    "/static/style.css",
+    "/healthz",
+    "/no-such-page",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -27,7 +37,8 @@ def test_every_response_has_the_security_headers(production_app, path):
 
 def test_the_form_needs_its_csrf_token(production_app, local_site):
     status, _, body = production_app.call(
-        "POST", "/", headers={"Content-Type": "application/x-www-form-urlencoded"})
+        "POST", "/", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert status == 400
     assert b"The form expired; please submit it again." in body
     assert local_site.requests == []
@@ -35,8 +46,11 @@ def test_the_form_needs_its_csrf_token(production_app, local_site):
 
 @pytest.mark.parametrize("config_class", [StagingConfig, ProductionConfig])
 def test_errors_show_no_debugger_or_traceback(config_class):
-    app = create_app(config_class({"DATABASE_URL": "sqlite://", "SECRET_KEY": "s" * 40,
-                                   "TRUSTED_HOSTS": "localhost"}))
+    app = create_app(
+        config_class(
+            {"DATABASE_URL": "sqlite://", "SECRET_KEY": "s" * 40, "TRUSTED_HOSTS": "localhost"}
+        )
+    )
 
     @app.get("/explode")
     def explode():
@@ -53,18 +67,43 @@ def test_errors_show_no_debugger_or_traceback(config_class):
 @pytest.mark.parametrize("secret", ["", "dev-only-not-secret"])
 def test_production_refuses_to_start_without_a_real_secret_key(secret):
     result = subprocess.run(
-        ["gunicorn", "web:app"], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60,
-        env=project_env(APP_SETTINGS="config.ProductionConfig", SECRET_KEY=secret,
-                        DATABASE_URL="postgres://127.0.0.1/x", PORT=str(free_port())))
+        ["gunicorn", "web:app"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=project_env(
+            APP_SETTINGS="config.ProductionConfig",
+            SECRET_KEY=secret,
+            DATABASE_URL="postgres://127.0.0.1/x",
+            PORT=str(free_port()),
+        ),
+    )
     assert result.returncode != 0
     assert "Error: SECRET_KEY " in result.stderr
 
 
+def run_tool(command: list[str]) -> subprocess.CompletedProcess:
+    """One of the installed security tools, on the project, as CI runs it."""
+    return subprocess.run(
+        command, cwd=PROJECT_DIR, env=project_env(), capture_output=True, text=True, timeout=300
+    )
+
+
 def test_pinned_requirements_have_no_known_vulnerability():
-    result = subprocess.run(
-        ["pip-audit", "--requirement", "requirements.txt", "--no-deps", "--disable-pip",
-         "--progress-spinner", "off", "--format", "json"],
-        cwd=PROJECT_DIR, env=project_env(), capture_output=True, text=True, timeout=300)
+    result = run_tool(
+        [
+            "pip-audit",
+            "--requirement",
+            "requirements.txt",
+            "--no-deps",
+            "--disable-pip",
+            "--progress-spinner",
+            "off",
+            "--format",
+            "json",
+        ],
+    )
     if not result.stdout.strip():
         # pip-audit could not reach its vulnerability data and reported nothing.
         pytest.skip(f"pip-audit produced no report: {result.stderr.strip()[-300:]}")
@@ -79,8 +118,16 @@ def test_pinned_requirements_have_no_known_vulnerability():
 
 
 def test_bandit_finds_nothing_of_medium_severity_or_above():
-    result = subprocess.run(
-        ["bandit", "--quiet", "--recursive", "--severity-level", "medium",
-         "--exclude", "./.venv,./tests,./wordcount/tests,./wordcount/bench,./test-artifacts", "."],
-        cwd=PROJECT_DIR, env=project_env(), capture_output=True, text=True, timeout=300)
+    result = run_tool(
+        [
+            "bandit",
+            "--quiet",
+            "--recursive",
+            "--severity-level",
+            "medium",
+            "--exclude",
+            "./.venv,./tests,./wordcount/tests,./wordcount/bench,./test-artifacts",
+            ".",
+        ],
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,68 @@
+"""How requests use PostgreSQL: one round trip for a read.
+
+Every round trip to the database costs the network's latency (about a
+millisecond between Heroku dynos and Heroku Postgres). A read through a
+plain SQLAlchemy session makes four: the pool's pre-ping, ``BEGIN``, the
+``SELECT`` and the ``ROLLBACK`` at teardown. Here:
+
+- **Reads are autocommit.** A connection checked out for a GET, HEAD or
+  OPTIONS request runs each statement on its own, so psycopg sends no
+  ``BEGIN`` and has nothing to roll back: one round trip per query. Those
+  methods are safe by HTTP's rules (RFC 9110); a GET view that must write
+  opens a transaction with
+  ``db.session.connection(execution_options={"isolation_level": "READ COMMITTED"})``.
+- **Writes are transactions**, as before: any other method, and everything
+  outside a request (jobs, the shell, migrations). After a write has
+  committed, ``without_transaction()`` makes the session's next statements
+  autocommit too: for a read that follows, or a single-statement write,
+  which is atomic on its own.
+- **No pre-ping.** A server that restarted has closed its end of every
+  connection; checkout sees that locally (the idle socket is readable)
+  and replaces the connection, without a round trip. Failures the socket
+  cannot show (a network partition) surface as 503 once, and SQLAlchemy
+  then discards the pool's connections.
+"""
+
+import select
+
+from flask import Flask, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
+
+from models import db
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def init_app(app: Flask) -> None:
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "postgresql":
+                event.listen(engine, "checkout", on_checkout)
+
+
+def on_checkout(dbapi_connection, record, proxy) -> None:
+    if closed_by_server(dbapi_connection):
+        raise DisconnectionError("the server closed the connection")  # the pool reconnects
+    dbapi_connection.autocommit = reads_only()
+
+
+def without_transaction() -> None:
+    """Run the session's next statements in autocommit, until it commits or
+    rolls back. Call it where no transaction is open (at the start, or after
+    a commit); SQLAlchemy refuses otherwise."""
+    db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def reads_only() -> bool:
+    return has_request_context() and request.method in SAFE_METHODS
+
+
+def closed_by_server(dbapi_connection) -> bool:
+    """True when an idle connection has something to read: after a restart,
+    the server's goodbye and end of file. An idle connection that is alive
+    has nothing to read, so this costs no round trip."""
+    if dbapi_connection.closed:
+        return True
+    readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+    return bool(readable)

@@ -1,0 +1,249 @@
+"""Background jobs: RQ on Redis, run by ``python manage.py worker``.
+
+``jobs`` is an extension object like ``db``: created here, bound with
+``init_app``. With ``REDIS_URL`` unset (a laptop on SQLite) ``jobs.enabled``
+is false and callers run their work inline, so nothing needs Redis to start.
+
+The worker is RQ's ``WorkerPool`` of ``HerokuWorker`` processes: jobs wait
+on the network, so one dyno runs ``WORKER_CONCURRENCY`` of them at once. On
+SIGTERM (Heroku's restarts and deploys) each running job gets
+``HerokuWorker.imminent_shutdown_delay`` seconds, then is interrupted and
+re-queued by RQ's ``Retry``, well within Heroku's 30 seconds.
+"""
+
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import click
+from flask import Flask, current_app, has_app_context
+from flask.cli import with_appcontext
+from redis import Redis
+from rq import Queue
+from rq.exceptions import StopRequested
+from rq.job import Job
+from rq.worker import HerokuWorker
+from rq.worker_pool import WorkerPool
+from sqlalchemy.orm import configure_mappers
+
+from models import db
+
+log = logging.getLogger(__name__)
+
+# How often each worker runs RQ's maintenance (re-queueing or failing jobs
+# whose worker died) and the app's maintenance tasks, in seconds.
+MAINTENANCE_INTERVAL = 15
+# An idle worker wakes up every WORKER_TTL - 15 seconds to heartbeat.
+WORKER_TTL = 20
+# A worker checks on its running job this often; RQ declares the job
+# abandoned 60 seconds after the last check.
+JOB_MONITORING_INTERVAL = 5
+# The signals that stop a worker: Heroku's SIGTERM, and Ctrl-C.
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
+@contextlib.contextmanager
+def stop_signals_held() -> Iterator[None]:
+    """Hold SIGTERM and SIGINT in this thread for the block; one that arrives
+    meanwhile is delivered when it ends (to whichever thread has them open)."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@dataclass
+class JobsState:
+    """What ``init_app`` keeps for one app in ``app.extensions["jobs"]``."""
+
+    redis: Redis | None
+    queue_name: str
+    maintenance: list[Callable[[], Any]] = field(default_factory=list)
+
+
+class Jobs:
+    """The job queue of the current app."""
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["jobs"] = JobsState(
+            redis=redis_connection(app.config["REDIS_URL"], app.config["REDIS_VERIFY_TLS"]),
+            queue_name=app.config["JOBS_QUEUE"],
+        )
+        app.cli.add_command(worker_command)
+
+    @property
+    def _state(self) -> JobsState:
+        return current_app.extensions["jobs"]
+
+    @property
+    def enabled(self) -> bool:
+        """True when REDIS_URL is set: work goes to the queue, not inline."""
+        return self._state.redis is not None
+
+    @property
+    def connection(self) -> Redis:
+        if self._state.redis is None:
+            raise RuntimeError("REDIS_URL is not set: check jobs.enabled first")
+        return self._state.redis
+
+    def queue(self) -> Queue:
+        return Queue(self._state.queue_name, connection=self.connection)
+
+    def fetch(self, job_id: str) -> Job | None:
+        """The job with this id, or None when Redis no longer has it."""
+        return Job.fetch_many([job_id], connection=self.connection)[0]
+
+    def add_maintenance_task(self, app: Flask, task: Callable[[], Any]) -> None:
+        """Run ``task`` (in an app context) every MAINTENANCE_INTERVAL
+        seconds in one of the workers: for sweeps that repair what a lost
+        job left behind."""
+        app.extensions["jobs"].maintenance.append(task)
+
+
+jobs = Jobs()
+
+
+def redis_connection(url: str | None, verify_tls: bool) -> Redis | None:
+    if not url:
+        return None
+    options: dict[str, Any] = {
+        # Fail a web request in seconds, not minutes, when Redis is away.
+        "socket_connect_timeout": 5,
+        "socket_timeout": 10,
+        "health_check_interval": 30,
+    }
+    if url.startswith("rediss://") and not verify_tls:
+        # Heroku Key-Value Store presents a self-signed certificate: the
+        # traffic is encrypted, but the server cannot be verified.
+        options["ssl_cert_reqs"] = "none"
+    return Redis.from_url(url, **options)
+
+
+class AppWorker(HerokuWorker):
+    """An RQ worker whose jobs run in the app's context, like requests do.
+
+    Workers are forked from ``manage.py worker``, which has the app context
+    pushed; each job and each maintenance round gets a fresh one, so the
+    database session is removed after it.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("maintenance_interval", MAINTENANCE_INTERVAL)
+        kwargs.setdefault("worker_ttl", WORKER_TTL)
+        kwargs.setdefault("job_monitoring_interval", JOB_MONITORING_INTERVAL)
+        super().__init__(*args, **kwargs)
+
+    def _install_signal_handlers(self) -> None:
+        super()._install_signal_handlers()
+        # AppWorkerPool forks its workers with the stop signals held, so that
+        # one sent in between waits for RQ's handlers: now they are in place.
+        with contextlib.suppress(StopRequested):  # one was waiting: see _shutdown
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+    def _shutdown(self) -> None:
+        # RQ's signal handler raises StopRequested when no job runs, from
+        # wherever the main thread is; code that swallows exceptions there
+        # (a logging handler does) would lose the request. Recorded here,
+        # the work loop still stops at its next check.
+        self._stop_requested = True
+        super()._shutdown()
+
+    def subscribe(self) -> None:
+        # RQ's pub/sub thread starts with SIGTERM and SIGINT blocked, so the
+        # kernel delivers them to the main thread, which acts on them at
+        # once. Delivered to the pub/sub thread, they would wait until the
+        # main thread's read from Redis timed out.
+        with stop_signals_held():
+            super().subscribe()
+
+    def perform_job(self, job: Job, queue: Queue) -> bool:
+        with current_app.app_context():
+            return super().perform_job(job, queue)
+
+    def run_maintenance_tasks(self) -> None:
+        if self._stop_requested:  # stopping: leave maintenance to the other workers
+            return
+        # RQ's own first: it may run failure callbacks, which use the app.
+        with current_app.app_context():
+            super().run_maintenance_tasks()
+        for task in current_app.extensions["jobs"].maintenance:
+            with current_app.app_context():
+                try:
+                    task()
+                except StopRequested:  # SIGTERM, raised by RQ's signal handler
+                    raise
+                except Exception:
+                    if self._shutdown_requested_date is not None:
+                        # SIGTERM arrived inside the task, and a library wrapped
+                        # RQ's StopRequested (SQLAlchemy's StatementError does):
+                        # stop all the same.
+                        raise StopRequested() from None
+                    # One failed round must not stop the worker.
+                    self.log.exception("Maintenance task %s failed", task.__qualname__)
+
+
+class AppWorkerPool(WorkerPool):
+    """RQ's pool of ``AppWorker`` processes, safe to stop while it starts."""
+
+    def start_workers(self, *args: Any, **kwargs: Any) -> None:
+        # RQ installs the pool's SIGTERM handler only after forking every
+        # worker: a SIGTERM in between (a restart during boot) killed the
+        # pool and orphaned the workers. Hold the signals until the handler
+        # is in place. Workers inherit the held signals and let them in once
+        # their own handlers are set.
+        with stop_signals_held():
+            super().start_workers(*args, **kwargs)
+            self._install_signal_handlers()
+
+
+def release_stop_signals_below(pool_pid: int) -> None:
+    """After a fork below the pool's workers (a worker's scheduler, its work
+    horses): let in the stop signals, which the worker may still hold."""
+    if os.getppid() != pool_pid:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
+def forget_inherited_connections() -> None:
+    """After a fork, drop the parent's pooled database connections without
+    closing them: they belong to the parent (SQLAlchemy's advice for
+    multiprocessing). The child opens its own."""
+    if not has_app_context():
+        return
+    for engine in db.engines.values():
+        engine.dispose(close=False)
+
+
+@click.command("worker")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes (default: WORKER_CONCURRENCY).",
+)
+@click.option("--burst", is_flag=True, help="Exit once the queue is empty.")
+@with_appcontext
+def worker_command(concurrency: int | None, burst: bool) -> None:
+    """Run the background job worker (the Procfile's worker process)."""
+    if not jobs.enabled:
+        raise click.UsageError(
+            "REDIS_URL is not set: the worker needs Redis. Without it, "
+            "the web process runs jobs inline and no worker is needed."
+        )
+    os.register_at_fork(after_in_child=forget_inherited_connections)
+    os.register_at_fork(after_in_child=partial(release_stop_signals_below, os.getpid()))
+    # Set up the models once, before forking, rather than in each process
+    # on first use.
+    configure_mappers()
+    pool = AppWorkerPool(
+        [current_app.config["JOBS_QUEUE"]],
+        connection=jobs.connection,
+        num_workers=concurrency or current_app.config["WORKER_CONCURRENCY"],
+        worker_class=AppWorker,
+    )
+    pool.start(burst=burst)

@@ -1,0 +1,33 @@
+"""Jobs and an app for the worker tests: what a job sees, and how long it runs."""
+
+import time
+
+from flask import Flask, current_app
+from sqlalchemy import text
+
+from jobs import jobs
+from models import db
+from web import create_app
+
+MAINTENANCE_KEY = "job-probe:maintenance-runs"
+
+
+def app_and_database() -> dict:
+    """Runs in a worker: the app's name, and one query through its database."""
+    return {"app": current_app.name, "database": db.session.scalar(text("SELECT 1"))}
+
+
+def sleep(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def count_maintenance_run() -> None:
+    jobs.connection.incr(MAINTENANCE_KEY)
+
+
+def app_with_maintenance_task() -> Flask:
+    """The app, plus a maintenance task that counts its runs in Redis."""
+    app = create_app()
+    jobs.add_maintenance_task(app, count_maintenance_run)
+    return app

@@ -1,0 +1,237 @@
+"""Background jobs: the queue, the worker process, its shutdown and its TLS."""
+
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+import pytest
+from redis import Redis
+from rq import Retry, Worker
+from rq.exceptions import StopRequested
+from rq.job import JobStatus
+from sqlalchemy.exc import StatementError
+
+from jobs import AppWorker, jobs, redis_connection
+from tests import job_probe
+from tests.helpers import Dyno, manage, wait_until
+
+
+@pytest.fixture
+def queue_context(queue_app):
+    """queue_app, with its app context pushed for the test's own calls."""
+    with queue_app.app_context():
+        yield queue_app
+
+
+def finished(job) -> bool:
+    return job.get_status(refresh=True) in (JobStatus.FINISHED, JobStatus.FAILED)
+
+
+def test_without_redis_url_jobs_are_off(app):
+    with app.app_context():
+        assert jobs.enabled is False
+
+
+def test_the_worker_needs_redis_url_and_says_so():
+    result = manage("worker", APP_SETTINGS="config.TestingConfig")
+    assert result.returncode == 2
+    assert "REDIS_URL is not set: the worker needs Redis." in result.stderr
+
+
+def test_a_worker_runs_a_job_in_the_apps_context(queue_context, start_worker):
+    job = jobs.queue().enqueue(job_probe.app_and_database)
+    worker = start_worker()
+    try:
+        wait_until(lambda: finished(job), timeout=30, what="the job to finish")
+    finally:
+        assert worker.stop() == 0, worker.output
+    assert job.get_status() == JobStatus.FINISHED, worker.output
+    assert job.return_value() == {"app": "web", "database": 1}
+
+
+def test_worker_concurrency_runs_that_many_jobs_at_once(queue_context, start_worker):
+    queued = [jobs.queue().enqueue(job_probe.sleep, 2) for _ in range(3)]
+    start_worker(concurrency=3)
+    wait_until(
+        lambda: all(finished(job) for job in queued), timeout=60, what="three jobs to finish"
+    )
+    for job in queued:
+        job.refresh()
+    # Every job started before any ended: they ran side by side.
+    assert max(job.started_at for job in queued) < min(job.ended_at for job in queued)
+
+
+def test_sigterm_stops_the_worker_within_herokus_30_seconds_and_requeues_the_job(
+    queue_context, start_worker
+):
+    job = jobs.queue().enqueue(job_probe.sleep, 120, retry=Retry(max=1))
+    worker = start_worker()
+    wait_until(
+        lambda: job.get_status(refresh=True) == JobStatus.STARTED,
+        timeout=30,
+        what="the job to start",
+    )
+    started = time.monotonic()
+    status = worker.stop(timeout=30)
+    took = time.monotonic() - started
+    assert status == 0, worker.output
+    assert took < 20, f"the worker took {took:.1f} s to stop"
+    job.refresh()
+    assert (job.get_status(), job.retries_left) == (JobStatus.QUEUED, 0)
+
+
+def test_sigterm_while_the_worker_starts_stops_every_process_cleanly(queue_context, start_worker):
+    # Heroku may restart a dyno the moment it boots. RQ's pool installs its
+    # SIGTERM handler only after forking all its workers; a signal before
+    # that killed the pool and orphaned them. Many workers widen the window.
+    worker = start_worker(concurrency=16)
+    wait_until(
+        lambda: "*** Listening on" in worker.output,
+        timeout=30,
+        what="the first worker to listen",
+        interval=0.001,
+    )
+    started = time.monotonic()
+    status = worker.stop(timeout=30)
+    took = time.monotonic() - started
+    assert status == 0, worker.output
+    assert worker.output.rstrip().endswith("All workers stopped, exiting..."), worker.output
+    assert "Traceback" not in worker.output
+    assert took < 10, f"the worker took {took:.1f} s to stop"
+    assert Worker.count(connection=jobs.connection) == 0
+
+
+def test_maintenance_tasks_run_in_the_worker(queue_context, postgres_database, redis_url, tmp_path):
+    worker = Dyno(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "tests.job_probe:app_with_maintenance_task()",
+            "worker",
+        ],
+        tmp_path / "worker.log",
+        APP_SETTINGS="config.TestingConfig",
+        TEST_DATABASE_URL=postgres_database,
+        REDIS_URL=redis_url,
+    )
+    try:
+        wait_until(
+            lambda: jobs.connection.get(job_probe.MAINTENANCE_KEY) is not None,
+            timeout=30,
+            what="the maintenance task to run",
+        )
+    finally:
+        worker.stop()
+
+
+def test_redis_urls_without_tls_take_no_tls_options():
+    options = redis_connection("redis://127.0.0.1:6379/0", False).connection_pool.connection_kwargs
+    assert "ssl_cert_reqs" not in options
+
+
+@pytest.mark.parametrize("verify, expected", [(True, "required"), (False, "none")])
+def test_rediss_certificate_checks_follow_redis_verify_tls(verify, expected):
+    connection = redis_connection("rediss://127.0.0.1:6380/0", verify)
+    assert connection.connection_pool.connection_kwargs.get("ssl_cert_reqs", "required") == expected
+
+
+def test_a_self_signed_rediss_server_needs_redis_verify_tls_off(tls_redis):
+    with pytest.raises(Exception, match="certificate verify failed"):
+        redis_connection(tls_redis, verify_tls=True).ping()
+    assert redis_connection(tls_redis, verify_tls=False).ping() is True
+
+
+@pytest.fixture
+def tls_redis(tmp_path):
+    """A redis-server speaking only TLS, with a self-signed certificate, as
+    Heroku Key-Value Store does."""
+    import shutil
+
+    from tests.helpers import free_port
+
+    if not (shutil.which("redis-server") and shutil.which("openssl")):
+        pytest.skip("redis-server or openssl is not installed")
+    key, cert = tmp_path / "redis.key", tmp_path / "redis.crt"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            "0",
+            "--tls-port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--tls-cert-file",
+            str(cert),
+            "--tls-key-file",
+            str(key),
+            "--tls-auth-clients",
+            "no",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"rediss://127.0.0.1:{port}/0"
+    wait_until(lambda: _answers(url), timeout=10, what="the TLS redis-server")
+    yield url
+    server.kill()
+    server.wait(timeout=10)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return Redis.from_url(url, ssl_cert_reqs="none", socket_timeout=1).ping()
+    except Exception:
+        return False
+
+
+def failing_task() -> None:
+    """A maintenance task interrupted by SIGTERM inside a query: SQLAlchemy
+    wraps the StopRequested that RQ's signal handler raised."""
+    raise StatementError("interrupted", "SELECT 1", {}, StopRequested())
+
+
+@pytest.mark.parametrize("stopping", [False, True])
+def test_a_failed_maintenance_task_stops_the_worker_only_when_asked_to(
+    queue_context, stopping, caplog
+):
+    jobs.add_maintenance_task(queue_context, failing_task)
+    worker = AppWorker([jobs.queue()], connection=jobs.connection)
+    if not stopping:
+        worker.run_maintenance_tasks()  # logged, and the worker goes on
+        assert "Maintenance task failing_task failed" in caplog.text
+        return
+    worker._shutdown_requested_date = datetime.now(UTC)  # as RQ's SIGTERM handler sets it
+    with pytest.raises(StopRequested):
+        worker.run_maintenance_tasks()

@@ -1,0 +1,66 @@
+"""Round trips to PostgreSQL per request (database.py): one for a read,
+a transaction for a write, and no pre-ping, counted at the protocol level."""
+
+import pytest
+from flask import request
+from sqlalchemy import text
+
+from models import db
+
+# Round trips are PostgreSQL's: these tests run on it alone.
+pytestmark = [pytest.mark.postgres, pytest.mark.parametrize("app", ["postgresql"], indirect=True)]
+
+
+def transaction_status() -> str:
+    """The view's own connection, as psycopg sees it after one query."""
+    db.session.execute(text("SELECT 1"))
+    dbapi = db.session.connection().connection.dbapi_connection
+    return dbapi.info.transaction_status.name
+
+
+def add_probe_route(app) -> None:
+    app.add_url_rule(
+        "/probe",
+        "probe",
+        lambda: {"status": transaction_status(), "method": request.method},
+        methods=["GET", "POST", "PUT", "DELETE"],
+    )
+
+
+def test_healthz_is_one_round_trip(client, round_trips):
+    client.get("/healthz")  # the pool's first connection; its start-up is not counted
+    assert round_trips.of(lambda: client.get("/healthz")) == 1
+
+
+def test_reads_run_without_a_transaction_and_writes_inside_one(app, round_trips):
+    add_probe_route(app)
+    client = app.test_client()
+    assert client.get("/probe").get_json()["status"] == "IDLE"
+    for method in ("post", "put", "delete"):
+        assert getattr(client, method)("/probe").get_json()["status"] == "INTRANS"
+
+
+def test_a_write_request_costs_begin_its_statements_and_the_end(app, round_trips):
+    add_probe_route(app)
+    client = app.test_client()
+    client.get("/healthz")
+    # BEGIN, SELECT 1, and the ROLLBACK at teardown (the view committed nothing).
+    assert round_trips.of(lambda: client.post("/probe")) == 3
+
+
+def test_a_connection_the_server_closed_is_replaced_without_an_error(
+    app, client, round_trips, postgres_admin
+):
+    assert client.get("/healthz").status_code == 200
+    with app.app_context():
+        database = db.engine.url.database
+    with postgres_admin.connect() as connection:  # what a server restart does to a backend
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": database},
+        )
+    response = client.get("/healthz")
+    assert (response.status_code, response.get_json()) == (200, {"status": "ok", "database": "ok"})

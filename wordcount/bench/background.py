@@ -1,0 +1,311 @@
+"""Background counts, measured: the head-of-line scenario with and without
+a worker, jobs drained per second by 1, 2 and 4 worker processes, and
+enqueue-to-done time against the inline count.
+
+Everything runs as the Procfile runs it: gunicorn for web, ``manage.py
+worker`` for the worker, on PostgreSQL and a private Redis, fetching pages
+from a local site that answers as slowly as each scenario asks.
+"""
+
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import psycopg
+from processes import PROJECT_DIR, free_port, redis_server, server
+
+
+class Scenario:
+    def __init__(self, smoke: bool):
+        self.slow_counts, self.slow_seconds = (4, 1.0) if smoke else (32, 8.0)
+        self.slow_worker_processes = 4 if smoke else 8
+        self.drain_jobs, self.drain_page_seconds = (4, 0.2) if smoke else (16, 1.0)
+        self.drain_processes = (1, 2) if smoke else (1, 2, 4)
+        self.quiet_probes = 20 if smoke else 200
+        self.round_trips = 5 if smoke else 30
+
+
+# --- A local site whose pages take as long as their path says -----------------
+
+
+class SlowPages(BaseHTTPRequestHandler):
+    """GET /<milliseconds>/<anything> answers a small HTML page after that delay."""
+
+    def do_GET(self):
+        time.sleep(int(self.path.split("/")[1]) / 1000)
+        body = b"<html><body><p>words to count, a few words</p></body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def slow_site():
+    site = ThreadingHTTPServer(("127.0.0.1", 0), SlowPages)
+    site.daemon_threads = True
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{site.server_port}"
+    finally:
+        site.shutdown()
+        site.server_close()
+
+
+# --- HTTP and the database -------------------------------------------------------
+
+
+def call(url: str, body: dict | None = None, headers: dict | None = None) -> tuple[int, float]:
+    """(status, seconds) of one request."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        url,
+        data=data,
+        method="POST" if data else "GET",
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            response.read()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    return status, time.perf_counter() - started
+
+
+def p99_ms(seconds: list[float]) -> float:
+    ordered = sorted(seconds)
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 1)
+
+
+def p50_ms(seconds: list[float]) -> float:
+    return round(statistics.median(seconds) * 1000, 1)
+
+
+def statuses(database: str) -> dict[str, int]:
+    with psycopg.connect(database) as connection:
+        rows = connection.execute("SELECT status, count(*) FROM results GROUP BY status").fetchall()
+    return dict(rows)
+
+
+def wait_for(condition, timeout: float, what: str, interval: float = 0.02) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if condition():
+            return time.monotonic()
+        time.sleep(interval)
+    raise SystemExit(f"Error: timed out after {timeout} s waiting for {what}")
+
+
+def empty(database: str) -> None:
+    with psycopg.connect(database, autocommit=True) as connection:
+        connection.execute("TRUNCATE results RESTART IDENTITY")
+
+
+@contextmanager
+def worker(env: dict, processes: int):
+    command = [sys.executable, "manage.py", "worker", "--concurrency", str(processes)]
+    process = subprocess.Popen(
+        command,
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+# --- The scenarios ---------------------------------------------------------------
+
+
+def head_of_line(base: str, site: str, database: str, scenario: Scenario) -> dict:
+    """POST and /healthz latencies while ``slow_counts`` counts of a slow page
+    are submitted at once, against /healthz on the quiet app.
+
+    /healthz is probed open-loop: a probe starts every 20 ms whether or not
+    the last one answered, so a stalled server shows in every probe that
+    waited, not in one (coordinated omission)."""
+    for _ in range(20):  # every worker thread's first connection, not measured
+        call(f"{base}/healthz")
+    quiet = [call(f"{base}/healthz")[1] for _ in range(scenario.quiet_probes)]
+    page = f"{site}/{int(scenario.slow_seconds * 1000)}/page"
+    with ThreadPoolExecutor(400) as probes_pool, ThreadPoolExecutor(scenario.slow_counts) as pool:
+        started = time.monotonic()
+        posts = [
+            pool.submit(call, f"{base}/api/counts", {"url": page})
+            for _ in range(scenario.slow_counts)
+        ]
+        probes = []
+        # Probe for as long as the POSTs take, and a slow page takes, at least.
+        while (
+            not all(post.done() for post in posts)
+            or time.monotonic() - started < scenario.slow_seconds
+        ):
+            probes.append(probes_pool.submit(call, f"{base}/healthz"))
+            time.sleep(0.02)
+        probed = time.monotonic() - started
+        posts = [post.result() for post in posts]
+        probes = [probe.result()[1] for probe in probes]
+    return {
+        "post_statuses": sorted({status for status, _ in posts}),
+        "post_p50_ms": p50_ms([s for _, s in posts]),
+        "post_p99_ms": p99_ms([s for _, s in posts]),
+        "healthz_quiet_p99_ms": p99_ms(quiet),
+        "healthz_loaded_p99_ms": p99_ms(probes),
+        "healthz_p99_ratio": round(p99_ms(probes) / p99_ms(quiet), 2),
+        "healthz_probes": len(probes),
+        "probed_s": round(probed, 1),
+    }
+
+
+def drain_rate(
+    base: str, site: str, database: str, env: dict, processes: int, scenario: Scenario
+) -> float:
+    """Jobs per second that ``processes`` worker processes finish, from the
+    first job started to the last one done, all queued before they start."""
+    empty(database)
+    page = f"{site}/{int(scenario.drain_page_seconds * 1000)}/page"
+    for _ in range(scenario.drain_jobs):
+        assert call(f"{base}/api/counts", {"url": page})[0] == 202
+    with worker(env, processes):
+        first = wait_for(
+            lambda: statuses(database).get("queued", 0) < scenario.drain_jobs,
+            60,
+            "the first job to start",
+        )
+        last = wait_for(
+            lambda: statuses(database).get("done", 0) == scenario.drain_jobs,
+            300,
+            "every job to finish",
+        )
+    return round(scenario.drain_jobs / (last - first), 3)
+
+
+def enqueue_to_done(base: str, site: str, database: str, scenario: Scenario) -> float:
+    """Median seconds from a count's row being committed to its being done,
+    one instant page at a time, read from the rows' own timestamps."""
+    empty(database)
+    for i in range(scenario.round_trips):
+        status, _ = call(f"{base}/api/counts", {"url": f"{site}/0/{i}"}, {"Prefer": "wait=10"})
+        assert status == 201, status
+    with psycopg.connect(database) as connection:
+        rows = connection.execute(
+            "SELECT EXTRACT(EPOCH FROM finished_at - created_at) FROM results"
+        ).fetchall()
+    return round(statistics.median(float(seconds) for (seconds,) in rows) * 1000, 1)
+
+
+def inline_post_ms(base: str, site: str, scenario: Scenario) -> float:
+    return p50_ms(
+        [
+            call(f"{base}/api/counts", {"url": f"{site}/0/{i}"})[1]
+            for i in range(scenario.round_trips)
+        ]
+    )
+
+
+def bench_background(app_env: dict, database: str, smoke: bool) -> dict:
+    """Every background figure; ``app_env`` is the web app's environment."""
+    scenario = Scenario(smoke)
+    results: dict = {
+        "slow_counts": scenario.slow_counts,
+        "slow_seconds": scenario.slow_seconds,
+        "drain_jobs": scenario.drain_jobs,
+        "drain_page_seconds": scenario.drain_page_seconds,
+    }
+    env = {**os.environ, **app_env, "WORDCOUNT_FETCH_TIMEOUT": "30"}
+    with slow_site() as site, redis_server() as redis:
+        for mode in ("inline", "queued"):
+            empty(database)
+            mode_env = {**env, "REDIS_URL": redis if mode == "queued" else ""}
+            port = free_port()
+            with server(["gunicorn", "web:app"], mode_env, port):
+                base = f"http://127.0.0.1:{port}"
+                if mode == "inline":
+                    results["inline"] = head_of_line(base, site, database, scenario)
+                    results["inline_post_p50_ms"] = inline_post_ms(base, site, scenario)
+                    continue
+                with worker(mode_env, scenario.slow_worker_processes):
+                    submitted = time.monotonic()
+                    results["queued"] = head_of_line(base, site, database, scenario)
+                    drained = wait_for(
+                        lambda: statuses(database).get("done", 0) == scenario.slow_counts,
+                        600,
+                        "the slow counts to finish",
+                        interval=0.5,
+                    )
+                    results["queued"]["all_done_s"] = round(drained - submitted, 1)
+                    results["queued"]["statuses"] = statuses(database)
+                    results["enqueue_to_done_p50_ms"] = enqueue_to_done(
+                        base, site, database, scenario
+                    )
+                results["drain_jobs_per_s"] = {
+                    processes: drain_rate(base, site, database, mode_env, processes, scenario)
+                    for processes in scenario.drain_processes
+                }
+    rates = results["drain_jobs_per_s"]
+    most = max(rates)
+    results["drain_scaling"] = round(rates[most] / rates[1] / most, 2)
+    results["enqueue_to_done_vs_inline"] = round(
+        results["enqueue_to_done_p50_ms"] / results["inline_post_p50_ms"], 2
+    )
+    return results
+
+
+def report_lines(b: dict) -> list[str]:
+    q, i = b["queued"], b["inline"]
+    rates = ", ".join(
+        f"{n} process{'es' if int(n) > 1 else ''}: {rate}/s"
+        for n, rate in b["drain_jobs_per_s"].items()
+    )
+    return [
+        "## Background counts",
+        "",
+        f"{b['slow_counts']} counts submitted at once of a page that takes "
+        f"{b['slow_seconds']} s to answer, to gunicorn as the Procfile runs it, while "
+        f"`/healthz` is probed every 20 ms:",
+        "",
+        "| | POST p50 ms | POST p99 ms | /healthz p99 ms, quiet | under load | ratio |",
+        "| --- | --- | --- | --- | --- | --- |",
+        f"| inline (no REDIS_URL) | {i['post_p50_ms']} | {i['post_p99_ms']} | "
+        f"{i['healthz_quiet_p99_ms']} | {i['healthz_loaded_p99_ms']} | "
+        f"{i['healthz_p99_ratio']} |",
+        f"| queued (worker, {q['statuses']}) | {q['post_p50_ms']} | {q['post_p99_ms']} | "
+        f"{q['healthz_quiet_p99_ms']} | {q['healthz_loaded_p99_ms']} | "
+        f"{q['healthz_p99_ratio']} |",
+        "",
+        f"POST statuses: inline {i['post_statuses']}, queued {q['post_statuses']}. "
+        f"`/healthz` probes: inline {i['healthz_probes']} in {i['probed_s']} s, queued "
+        f"{q['healthz_probes']} in {q['probed_s']} s. Every queued count was done "
+        f"{q['all_done_s']} s after the first POST.",
+        "",
+        f"Jobs drained per second, {b['drain_jobs']} counts of a page that takes "
+        f"{b['drain_page_seconds']} s, queued before the worker starts: {rates}. "
+        f"`jobs.drain_scaling` is the most processes' rate over one process's, divided by "
+        f"the number of processes (1.0 is linear): {b['drain_scaling']}.",
+        "",
+        f"Enqueue to done for an instant local page (median of the rows' `finished_at - "
+        f"created_at`): {b['enqueue_to_done_p50_ms']} ms; the inline POST that fetches and "
+        f"counts the same page: {b['inline_post_p50_ms']} ms "
+        f"({b['enqueue_to_done_vs_inline']}x).",
+    ]

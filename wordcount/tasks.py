@@ -1,0 +1,214 @@
+"""Counting as a background job, and the sweep that lets no count get stuck.
+
+The ``results`` row is the source of truth; an RQ job only carries the work.
+Who finishes a count that went wrong:
+
+- a job that raises (a database restart, a bug): RQ's ``Retry``, with
+  pauses, then ``count_failed``;
+- a job past its ``job_timeout``: RQ stops it, ``Retry``, then
+  ``count_failed`` ("count_timeout");
+- a worker SIGTERMed mid-job: ``HerokuWorker`` interrupts the job, and
+  ``Retry`` queues it again;
+- a worker SIGKILLed mid-job: RQ's maintenance finds the job abandoned
+  (about 80 seconds later), then ``Retry`` or ``count_failed``;
+- Redis restarted or flushed, an enqueue that failed after the row was
+  committed, a job that ran out of retries while the database was away:
+  ``sweep``, which queues the row again or fails it ("worker_lost").
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import current_app
+from redis.exceptions import RedisError
+from rq import Callback, Retry
+from rq.exceptions import AbandonedJobError
+from rq.job import Job, JobStatus
+from rq.timeouts import JobTimeoutException
+from sqlalchemy import select, update
+
+from database import without_transaction
+from jobs import jobs
+from models import db, utc_now
+from wordcount.counting import count_page
+from wordcount.fetching import FetchError, FetchLimits, fetch_page
+from wordcount.models import UNFINISHED, Result, Status
+
+log = logging.getLogger(__name__)
+
+# RQ runs a job that raised up to this many more times, after these pauses.
+RETRY = Retry(max=3, interval=[2, 10, 30])
+MAX_ATTEMPTS = RETRY.max + 1
+# A queued or running row that nothing touched for this long is looked at
+# by the sweep (enqueueing takes milliseconds; the running job's worker is
+# checked by RQ, not by us).
+STALE_AFTER = timedelta(seconds=20)
+ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+
+
+def job_id(result_id: int) -> str:
+    return f"wordcount-count-{result_id}"
+
+
+def fetch_limits() -> FetchLimits:
+    config = current_app.config
+    return FetchLimits(
+        timeout=config["WORDCOUNT_FETCH_TIMEOUT"],
+        max_bytes=config["WORDCOUNT_MAX_BYTES"],
+        allow_private_hosts=config["WORDCOUNT_ALLOW_PRIVATE_HOSTS"],
+    )
+
+
+def submit_count(result_id: int) -> None:
+    """Queue the count of a committed row, or run it now without a queue."""
+    if not jobs.enabled:
+        run_count(result_id)
+        return
+    try:
+        enqueue_count(result_id)
+    except RedisError:
+        # The row is committed and stays queued: the sweep enqueues it again.
+        log.warning("Could not enqueue count %s; the sweep will retry", result_id, exc_info=True)
+
+
+def enqueue_count(result_id: int) -> Job:
+    return jobs.queue().enqueue(
+        run_count,
+        result_id,
+        job_id=job_id(result_id),
+        job_timeout=current_app.config["WORDCOUNT_JOB_TIMEOUT"],
+        retry=RETRY,
+        on_failure=Callback(count_failed),
+        # The row keeps the outcome; Redis needs the job only while it runs.
+        result_ttl=60,
+        failure_ttl=24 * 3600,
+    )
+
+
+def run_count(result_id: int) -> None:
+    """Fetch and count the page of row ``result_id``, once.
+
+    Safe to run twice: a finished row is left alone, and only the run that
+    holds the row as ``running`` stores its outcome.
+    """
+    url = claim(result_id)
+    if url is None:
+        return
+    try:
+        page = fetch_page(url, fetch_limits())
+    except FetchError as error:
+        finish(result_id, Status.FAILED, error_code=error.code, error_message=error.message)
+        return
+    counts = count_page(page.body, page.charset)
+    finish(
+        result_id,
+        Status.DONE,
+        url=page.url,
+        total_words=counts.total_words,
+        unique_words=counts.unique_words,
+        result_all=counts.all_words,
+        result_no_stop_words=counts.no_stop_words,
+    )
+
+
+def claim(result_id: int) -> str | None:
+    """Mark the row running and return its URL; None if it is finished."""
+    without_transaction()  # one statement: atomic without BEGIN and COMMIT
+    url = db.session.scalar(
+        update(Result)
+        .where(Result.id == result_id, Result.status.in_(UNFINISHED))
+        .values(status=Status.RUNNING, attempts=Result.attempts + 1, updated_at=utc_now())
+        .returning(Result.url)
+    )
+    db.session.commit()  # not held open while the page downloads
+    return url
+
+
+def finish(result_id: int, status: Status, **values) -> bool:
+    """Store the outcome if the row is still unfinished; True if stored."""
+    now = utc_now()
+    without_transaction()
+    stored = db.session.execute(
+        update(Result)
+        .where(Result.id == result_id, Result.status.in_(UNFINISHED))
+        .values(status=status, updated_at=now, finished_at=now, **values)
+    ).rowcount
+    db.session.commit()
+    return stored == 1
+
+
+def fail(result_id: int, code: str, message: str) -> bool:
+    return finish(result_id, Status.FAILED, error_code=code, error_message=message)
+
+
+def count_failed(job: Job, connection, exc_type, exc_value, traceback) -> None:
+    """RQ's failure callback: fail the row once RQ will not run the job again."""
+    if job.retries_left:
+        return
+    if exc_type is not None and issubclass(exc_type, JobTimeoutException):
+        code, message = "count_timeout", f"Counting took longer than {job.timeout} seconds."
+    elif exc_type is not None and issubclass(exc_type, AbandonedJobError):
+        code, message = "worker_lost", "The worker counting this page stopped. Try again."
+    else:
+        code, message = "internal_error", "Counting failed unexpectedly. Try again."
+    db.session.rollback()  # whatever the failed run left open
+    fail(job.args[0], code, message)
+
+
+def sweep(now: datetime | None = None) -> dict[str, int]:
+    """Requeue or fail the unfinished counts that no job will finish.
+
+    A worker runs it every few seconds (``jobs.add_maintenance_task``).
+    Rows are re-queued at most until MAX_ATTEMPTS; a count older than
+    WORDCOUNT_COUNT_DEADLINE fails ("expired") whatever its state.
+    """
+    now = now or utc_now()
+    deadline = now - timedelta(seconds=current_app.config["WORDCOUNT_COUNT_DEADLINE"])
+    stale = db.session.execute(
+        select(Result.id, Result.attempts, Result.created_at, Result.updated_at)
+        .where(Result.status.in_(UNFINISHED), Result.updated_at < now - STALE_AFTER)
+        .order_by(Result.id)
+    ).all()
+    db.session.commit()
+    job_of = dict(
+        zip(
+            stale,
+            jobs.queue().job_class.fetch_many(
+                [job_id(row.id) for row in stale], connection=jobs.connection
+            ),
+            strict=True,
+        )
+    )
+    report = {"requeued": 0, "expired": 0, "lost": 0}
+    for row, job in job_of.items():
+        if row.created_at < deadline:
+            report["expired"] += fail(
+                row.id, "expired", "The count did not finish in time. Try again."
+            )
+        elif job is not None and job.get_status(refresh=False) in ALIVE:
+            continue  # RQ still has it: queued, running or waiting to retry
+        elif row.attempts >= MAX_ATTEMPTS:
+            report["lost"] += fail(
+                row.id, "worker_lost", f"Counting was interrupted {row.attempts} times. Try again."
+            )
+        elif requeue(row.id, row.updated_at, job):
+            report["requeued"] += 1
+    if any(report.values()):
+        log.info("Sweep: %s", report)
+    return report
+
+
+def requeue(result_id: int, seen_at: datetime, job: Job | None) -> bool:
+    """Queue the row's job again, unless someone touched the row since."""
+    touched = db.session.execute(
+        update(Result)
+        .where(Result.id == result_id, Result.status.in_(UNFINISHED), Result.updated_at == seen_at)
+        .values(status=Status.QUEUED, updated_at=utc_now())
+    ).rowcount
+    db.session.commit()
+    if not touched:
+        return False
+    if job is not None:
+        job.delete()  # a failed or finished job of the same id
+    enqueue_count(result_id)
+    return True

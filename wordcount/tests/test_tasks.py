@@ -1,0 +1,249 @@
+"""Counting off the request path: 202 and a worker, Prefer: wait,
+Idempotency-Key, running a job twice, the failure callback and the sweep."""
+
+from datetime import timedelta
+
+import pytest
+from redis import Redis
+from rq.job import Job, JobStatus
+from rq.timeouts import JobTimeoutException
+from sqlalchemy import func, select
+
+from config import TestingConfig
+from jobs import jobs
+from models import db, utc_now
+from tests.helpers import free_port, wait_until
+from web import create_app
+from wordcount.models import Result, Status
+from wordcount.tasks import MAX_ATTEMPTS, STALE_AFTER, count_failed, job_id, run_count, sweep
+
+PAGE = "<p>The cat and the dog. The cat sat.</p>"
+
+
+def post(client, url, **headers):
+    return client.post("/api/counts", json={"url": url}, headers=headers)
+
+
+def stored(app, result_id: int) -> Result:
+    with app.app_context():
+        return db.session.get(Result, result_id)
+
+
+def add_row(app, **values) -> int:
+    with app.app_context():
+        row = Result(url="http://127.0.0.1:9/", requested_url="http://127.0.0.1:9/", **values)
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
+# --- With a queue: 202, then a worker ------------------------------------------
+
+
+def test_a_post_is_accepted_at_once_and_a_worker_counts_it(
+    queue_app, queue_client, local_site, start_worker
+):
+    response = post(queue_client, local_site.add("/cats", PAGE))
+    assert response.status_code == 202
+    body = response.get_json()
+    assert (body["status"], body["finished_at"]) == ("queued", None)
+    assert "total_words" not in body
+    assert response.headers["Location"] == f"/api/counts/{body['id']}"
+    assert response.headers["Retry-After"] == "1"
+    assert local_site.requests == []  # nothing fetched on the request path
+
+    start_worker()
+    wait_until(
+        lambda: stored(queue_app, body["id"]).status == Status.DONE,
+        timeout=30,
+        what="the worker to count the page",
+    )
+    done = queue_client.get(response.headers["Location"]).get_json()
+    assert (done["status"], done["total_words"], done["top_words"][0]) == (
+        "done",
+        8,
+        {"word": "cat", "count": 2},
+    )
+    assert stored(queue_app, body["id"]).attempts == 1
+
+
+def test_a_failed_count_keeps_its_code_and_message(
+    queue_app, queue_client, local_site, start_worker
+):
+    url = local_site.add("/image", "x", content_type="image/png")
+    result_id = post(queue_client, url).get_json()["id"]
+    start_worker()
+    wait_until(
+        lambda: stored(queue_app, result_id).status == Status.FAILED,
+        timeout=30,
+        what="the count to fail",
+    )
+    body = queue_client.get(f"/api/counts/{result_id}").get_json()
+    assert body["error"] == {
+        "code": "not_html",
+        "message": "The URL is not an HTML page (Content-Type: image/png).",
+    }
+    assert "Retry-After" not in queue_client.get(f"/api/counts/{result_id}").headers
+
+
+def test_prefer_wait_returns_the_finished_count(queue_client, local_site, start_worker):
+    start_worker()
+    response = post(queue_client, local_site.add("/cats", PAGE), Prefer="wait=20")
+    assert response.status_code == 201
+    assert response.get_json()["total_words"] == 8
+
+
+def test_prefer_wait_answers_202_when_the_count_is_not_done_in_time(queue_client, local_site):
+    response = post(queue_client, local_site.add("/cats", PAGE), Prefer="respond-async, wait=1")
+    assert response.status_code == 202
+
+
+@pytest.mark.parametrize("prefer", ["wait=abc", "wait=-1", "wait=", "wait=²", "handling=strict"])
+def test_a_preference_that_cannot_be_read_is_ignored(queue_client, local_site, prefer):
+    assert post(queue_client, local_site.add("/cats", PAGE), Prefer=prefer).status_code == 202
+
+
+def test_prefer_wait_is_capped(queue_app, queue_client, local_site):
+    import time
+
+    queue_app.config["WORDCOUNT_MAX_WAIT"] = 1
+    started = time.monotonic()
+    assert post(queue_client, local_site.add("/a", PAGE), Prefer="wait=600").status_code == 202
+    assert time.monotonic() - started < 10
+
+
+def test_a_failed_enqueue_keeps_the_count_and_the_sweep_queues_it(
+    postgres_database, queue_app, local_site
+):
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    app = create_app(
+        TestingConfig({"TEST_DATABASE_URL": postgres_database, "REDIS_URL": dead_redis})
+    )
+    response = post(app.test_client(), local_site.add("/cats", PAGE))
+    assert response.status_code == 202
+    result_id = response.get_json()["id"]
+    assert stored(app, result_id).status == Status.QUEUED
+    with app.app_context():
+        db.engine.dispose()
+
+    with queue_app.app_context():
+        assert sweep()["requeued"] == 0  # not stale yet
+        assert sweep(utc_now() + STALE_AFTER + timedelta(seconds=1))["requeued"] == 1
+        assert jobs.fetch(job_id(result_id)).get_status() == JobStatus.QUEUED
+
+
+# --- The sweep -----------------------------------------------------------------
+
+
+def later() -> object:
+    return utc_now() + STALE_AFTER + timedelta(seconds=1)
+
+
+def test_the_sweep_leaves_a_count_whose_job_is_alive(queue_app):
+    result_id = add_row(queue_app)
+    with queue_app.app_context():
+        jobs.queue().enqueue(run_count, result_id, job_id=job_id(result_id))
+        assert sweep(later()) == {"requeued": 0, "expired": 0, "lost": 0}
+
+
+def test_the_sweep_requeues_a_count_whose_job_is_gone(queue_app):
+    result_id = add_row(queue_app, status=Status.RUNNING, attempts=1)
+    with queue_app.app_context():
+        assert sweep(later())["requeued"] == 1
+        assert jobs.fetch(job_id(result_id)).get_status() == JobStatus.QUEUED
+    assert stored(queue_app, result_id).status == Status.QUEUED
+
+
+def test_the_sweep_fails_a_count_that_was_interrupted_too_often(queue_app):
+    result_id = add_row(queue_app, status=Status.RUNNING, attempts=MAX_ATTEMPTS)
+    with queue_app.app_context():
+        assert sweep(later())["lost"] == 1
+    row = stored(queue_app, result_id)
+    assert (row.status, row.error_code) == (Status.FAILED, "worker_lost")
+
+
+def test_the_sweep_expires_a_count_past_the_deadline(queue_app):
+    result_id = add_row(queue_app)
+    deadline = timedelta(seconds=queue_app.config["WORDCOUNT_COUNT_DEADLINE"] + 1)
+    with queue_app.app_context():
+        jobs.queue().enqueue(run_count, result_id, job_id=job_id(result_id))
+        assert sweep(utc_now() + deadline)["expired"] == 1
+    row = stored(queue_app, result_id)
+    assert (row.status, row.error_code) == (Status.FAILED, "expired")
+
+
+# --- The job itself ------------------------------------------------------------
+
+
+def test_running_a_count_twice_fetches_once_and_stores_one_result(app, local_site):
+    url = local_site.add("/cats", PAGE)
+    result_id = add_row(app)
+    with app.app_context():
+        db.session.execute(Result.__table__.update().values(url=url, requested_url=url))
+        db.session.commit()
+        run_count(result_id)
+        run_count(result_id)
+        assert db.session.scalar(select(func.count()).select_from(Result)) == 1
+    assert local_site.requests == ["/cats"]
+    row = stored(app, result_id)
+    assert (row.status, row.total_words, row.attempts) == (Status.DONE, 8, 1)
+
+
+def test_an_outcome_is_stored_only_by_the_run_that_holds_the_count(app):
+    result_id = add_row(app, status=Status.DONE, total_words=3)
+    with app.app_context():
+        assert count_failed_now(result_id) is None
+    assert stored(app, result_id).status == Status.DONE
+
+
+def count_failed_now(result_id: int):
+    job = Job.create(run_count, args=(result_id,), connection=Redis())
+    job.retries_left = 0
+    return count_failed(job, None, RuntimeError, RuntimeError("boom"), None)
+
+
+@pytest.mark.parametrize(
+    "exc_type, code", [(JobTimeoutException, "count_timeout"), (RuntimeError, "internal_error")]
+)
+def test_the_failure_callback_fails_the_count_once_rq_gives_up(app, exc_type, code):
+    result_id = add_row(app, status=Status.RUNNING, attempts=1)
+    job = Job.create(run_count, args=(result_id,), connection=Redis(), timeout=60)
+    with app.app_context():
+        job.retries_left = 1
+        count_failed(job, None, exc_type, exc_type(), None)
+        assert db.session.get(Result, result_id).status == Status.RUNNING  # RQ retries it
+        job.retries_left = 0
+        count_failed(job, None, exc_type, exc_type(), None)
+    row = stored(app, result_id)
+    assert (row.status, row.error_code) == (Status.FAILED, code)
+
+
+# --- Idempotency-Key -------------------------------------------------------------
+
+
+def test_a_repeated_key_returns_the_first_count(client, local_site, stored_rows):
+    url = local_site.add("/cats", PAGE)
+    first = post(client, url, **{"Idempotency-Key": "order-1"})
+    again = post(client, url, **{"Idempotency-Key": '"order-1"'})
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.get_json()["id"] == first.get_json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert local_site.requests == ["/cats"]
+    assert stored_rows() == 1
+
+
+def test_a_key_reused_for_another_url_is_422(client, local_site, stored_rows):
+    post(client, local_site.add("/a", PAGE), **{"Idempotency-Key": "k"})
+    response = post(client, local_site.add("/b", PAGE), **{"Idempotency-Key": "k"})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "idempotency_key_reused"
+    assert stored_rows() == 1
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9", "tab\there"])
+def test_a_key_that_is_not_1_to_255_printable_ascii_is_400(client, local_site, key, stored_rows):
+    response = post(client, local_site.add("/a", PAGE), **{"Idempotency-Key": key})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_request"
+    assert stored_rows() == 0
