@@ -9,15 +9,17 @@ run: $(VENV)/.runtime  ## Serve on http://127.0.0.1:5000 with SQLite, debugger a
 	$(BIN)/python manage.py db upgrade
 	$(BIN)/python manage.py runserver
 
-test: $(VENV)/.dev  ## The test suite (without the long reliability runs)
-	$(BIN)/python -m pytest -m "not reliability"
+test: $(VENV)/.dev  ## The test suite (without the long reliability runs), with coverage
+	rm -rf test-artifacts/coverage && mkdir -p test-artifacts/coverage
+	$(BIN)/python -m pytest -m "not reliability" --cov --cov-report=term
 
 test-pgbouncer: $(VENV)/.dev  ## The PostgreSQL tests again, through PgBouncer in transaction mode
 	$(BIN)/python -m tests.with_pgbouncer $(BIN)/python -m pytest -m "postgres and not reliability and not slow" -q
 
-lint: $(VENV)/.dev  ## ruff's lint rules and its formatting, as the pre-commit hooks check them
+lint: $(VENV)/.dev  ## ruff's lint rules, its formatting and mypy, as the pre-commit hooks run them
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 heroku-local: $(VENV)/.dev  ## The Procfile as Heroku runs it, on local PostgreSQL
 	PATH="$(CURDIR)/$(BIN):$$PATH" bin/heroku-local
@@ -48,10 +50,10 @@ test-reliability: $(VENV)/.dev  ## Load, faults and hostile input against real p
 	$(BIN)/python -m pytest wordcount/tests/reliability -m reliability -s
 
 bench: $(VENV)/.bench bench-tools  ## Every benchmark; writes wordcount/bench/RESULTS.md and results.json
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python wordcount/bench/run.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m wordcount.bench.run
 
 bench-smoke: $(VENV)/.bench bench-tools  ## The benchmark harness on tiny inputs (seconds)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python wordcount/bench/run.py --smoke --output test-artifacts/bench-smoke
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m wordcount.bench.run --smoke --output test-artifacts/bench-smoke
 
 bench-tools:  # Debian's wrk and hyperfine, and Python's HTML docs as the corpus
 	@command -v wrk >/dev/null && command -v hyperfine >/dev/null \

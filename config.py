@@ -6,7 +6,10 @@ of crashing with a ``KeyError`` at import time.
 """
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, overload
+
+T = TypeVar("T")
 
 DEFAULT_SETTINGS = "config.DevelopmentConfig"
 # Development only: ProductionConfig refuses to start with it.
@@ -36,6 +39,10 @@ class Environment:
     def __init__(self, environ: Mapping[str, str]):
         self._environ = environ
 
+    @overload
+    def text(self, name: str) -> str | None: ...
+    @overload
+    def text(self, name: str, default: str) -> str: ...
     def text(self, name: str, default: str | None = None) -> str | None:
         return self._environ.get(name) or default
 
@@ -54,7 +61,7 @@ class Environment:
     def number(self, name: str, default: float) -> float:
         return self._convert(name, default, float, "a number")
 
-    def _convert(self, name: str, default, convert, kind: str):
+    def _convert(self, name: str, default: T, convert: Callable[[str], T], kind: str) -> T:
         raw = self._environ.get(name, "").strip()
         if not raw:
             return default
@@ -121,13 +128,13 @@ class Config:
         # Relative SQLite paths live in the app's instance/ folder (git-ignored).
         return env.text("DATABASE_URL", "sqlite:///development.sqlite3")
 
-    def engine_options(self, env: Environment) -> dict:
+    def engine_options(self, env: Environment) -> dict[str, Any]:
         if not self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
             return {}
         # Each process holds up to pool_size + max_overflow connections:
         # dynos x WEB_CONCURRENCY x that must stay under the plan's limit.
         # No pool_pre_ping: database.py checks connections without a round trip.
-        connect_args: dict = {
+        connect_args: dict[str, Any] = {  # psycopg.connect's keyword arguments
             # Fail fast when the database is down instead of hanging a worker.
             "connect_timeout": env.integer("DB_CONNECT_TIMEOUT", 5),
         }

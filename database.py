@@ -24,10 +24,13 @@ plain SQLAlchemy session makes four: the pool's pre-ping, ``BEGIN``, the
 """
 
 import select
+from typing import Any
 
 from flask import Flask, has_request_context, request
+from psycopg import Connection
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from models import db
 
@@ -41,7 +44,10 @@ def init_app(app: Flask) -> None:
                 event.listen(engine, "checkout", on_checkout)
 
 
-def on_checkout(dbapi_connection, record, proxy) -> None:
+# Registered for PostgreSQL engines only, whose driver is psycopg.
+def on_checkout(
+    dbapi_connection: Connection[Any], record: ConnectionPoolEntry, proxy: PoolProxiedConnection
+) -> None:
     if closed_by_server(dbapi_connection):
         raise DisconnectionError("the server closed the connection")  # the pool reconnects
     dbapi_connection.autocommit = reads_only()
@@ -58,7 +64,7 @@ def reads_only() -> bool:
     return has_request_context() and request.method in SAFE_METHODS
 
 
-def closed_by_server(dbapi_connection) -> bool:
+def closed_by_server(dbapi_connection: Connection[Any]) -> bool:
     """True when an idle connection has something to read: after a restart,
     the server's goodbye and end of file. An idle connection that is alive
     has nothing to read, so this costs no round trip."""

@@ -4,6 +4,7 @@ API errors have one shape, ``{"error": {"code": ..., "message": ...}}``.
 """
 
 from flask import Flask, current_app, render_template, request
+from flask.typing import HeadersValue, ResponseReturnValue
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -39,18 +40,20 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-def error_response(code: str, message: str, status: int, headers=None):
+def error_response(
+    code: str, message: str, status: int, headers: HeadersValue = ()
+) -> ResponseReturnValue:
     if wants_json():
         return {"error": {"code": code, "message": message}}, status, headers
     page = render_template("error.html", code=code, message=message, status=status)
     return page, status, headers
 
 
-def handle_app_error(error: AppError):
-    return error_response(error.code, error.message, error.status, error.headers)
+def handle_app_error(error: AppError) -> ResponseReturnValue:
+    return error_response(error.code, error.message, error.status, error.headers or {})
 
 
-def handle_http_error(error: HTTPException):
+def handle_http_error(error: HTTPException) -> ResponseReturnValue:
     code = (error.name or "error").lower().replace(" ", "_")
     # Keep what the exception says beyond its body: Allow on a 405 (RFC 9110),
     # Retry-After, WWW-Authenticate.
@@ -60,12 +63,12 @@ def handle_http_error(error: HTTPException):
     return error_response(code, error.description or error.name, error.code or 500, headers)
 
 
-def handle_database_unavailable(error: Exception):
+def handle_database_unavailable(error: Exception) -> ResponseReturnValue:
     db.session.rollback()
     return error_response("db_unavailable", "The database is unavailable; try again shortly.", 503)
 
 
-def handle_internal_error(error: InternalServerError):
+def handle_internal_error(error: InternalServerError) -> ResponseReturnValue:
     # Never show a traceback; the log has it.
     return error_response("internal_error", "Something went wrong on our side.", 500)
 

@@ -64,7 +64,7 @@ class JobsState:
 
     redis: Redis | None
     queue_name: str
-    maintenance: list[Callable[[], Any]] = field(default_factory=list)
+    maintenance: list[Callable[[], object]] = field(default_factory=list)
 
 
 class Jobs:
@@ -79,7 +79,8 @@ class Jobs:
 
     @property
     def _state(self) -> JobsState:
-        return current_app.extensions["jobs"]
+        state: JobsState = current_app.extensions["jobs"]
+        return state
 
     @property
     def enabled(self) -> bool:
@@ -99,7 +100,7 @@ class Jobs:
         """The job with this id, or None when Redis no longer has it."""
         return Job.fetch_many([job_id], connection=self.connection)[0]
 
-    def add_maintenance_task(self, app: Flask, task: Callable[[], Any]) -> None:
+    def add_maintenance_task(self, app: Flask, task: Callable[[], object]) -> None:
         """Run ``task`` (in an app context) every MAINTENANCE_INTERVAL
         seconds in one of the workers: for sweeps that repair what a lost
         job left behind."""
@@ -140,7 +141,7 @@ class AppWorker(HerokuWorker):
         super().__init__(*args, **kwargs)
 
     def _install_signal_handlers(self) -> None:
-        super()._install_signal_handlers()
+        super()._install_signal_handlers()  # type: ignore[no-untyped-call]  # unannotated in RQ
         # AppWorkerPool forks its workers with the stop signals held, so that
         # one sent in between waits for RQ's handlers: now they are in place.
         with contextlib.suppress(StopRequested):  # one was waiting: see _shutdown
@@ -152,7 +153,7 @@ class AppWorker(HerokuWorker):
         # (a logging handler does) would lose the request. Recorded here,
         # the work loop still stops at its next check.
         self._stop_requested = True
-        super()._shutdown()
+        super()._shutdown()  # type: ignore[no-untyped-call]  # unannotated in RQ
 
     def subscribe(self) -> None:
         # RQ's pub/sub thread starts with SIGTERM and SIGINT blocked, so the
@@ -160,7 +161,7 @@ class AppWorker(HerokuWorker):
         # once. Delivered to the pub/sub thread, they would wait until the
         # main thread's read from Redis timed out.
         with stop_signals_held():
-            super().subscribe()
+            super().subscribe()  # type: ignore[no-untyped-call]  # unannotated in RQ
 
     def perform_job(self, job: Job, queue: Queue) -> bool:
         with current_app.app_context():
@@ -171,7 +172,7 @@ class AppWorker(HerokuWorker):
             return
         # RQ's own first: it may run failure callbacks, which use the app.
         with current_app.app_context():
-            super().run_maintenance_tasks()
+            super().run_maintenance_tasks()  # type: ignore[no-untyped-call]  # unannotated in RQ
         for task in current_app.extensions["jobs"].maintenance:
             with current_app.app_context():
                 try:
@@ -199,7 +200,7 @@ class AppWorkerPool(WorkerPool):
         # their own handlers are set.
         with stop_signals_held():
             super().start_workers(*args, **kwargs)
-            self._install_signal_handlers()
+            self._install_signal_handlers()  # type: ignore[no-untyped-call]  # unannotated in RQ
 
 
 def release_stop_signals_below(pool_pid: int) -> None:

@@ -6,5 +6,5 @@ bp = Blueprint("pages", __name__)
 
 
 @bp.get("/")
-def home():
+def home() -> str:
     return render_template("home.html")

@@ -2,10 +2,16 @@
 and the request body limit enforced however the body is sent."""
 
 import io
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from flask import Flask, current_app, redirect, request
+from flask import Flask, Response, current_app, redirect, request
 from flask_wtf import CSRFProtect
 from werkzeug.routing import IntegerConverter
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from werkzeug.wrappers import Response as BaseResponse
 
 # Every form needs a token; a JSON API exempts its blueprint (csrf.exempt),
 # since a cross-site form cannot send application/json.
@@ -22,14 +28,18 @@ HSTS = "max-age=31536000; includeSubDomains"
 def init_app(app: Flask) -> None:
     """Call before registering blueprints: their <int:...> rules use the converter."""
     app.url_map.converters["int"] = ASCIIIntegerConverter
-    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
+    # Flask's documented way to add WSGI middleware, which mypy reads as
+    # replacing a method.
+    app.wsgi_app = ChunkedBodyLimit(  # type: ignore[method-assign]
+        app.wsgi_app, app.config["MAX_CONTENT_LENGTH"]
+    )
     csrf.init_app(app)
     if app.config["FORCE_HTTPS"]:
         app.before_request(redirect_to_https)
     app.after_request(add_security_headers)
 
 
-def redirect_to_https():
+def redirect_to_https() -> "BaseResponse | None":
     # ProxyFix has already applied Heroku's X-Forwarded-Proto, and
     # TRUSTED_HOSTS has vetted the Host header the URL is built from.
     if request.is_secure:
@@ -39,7 +49,7 @@ def redirect_to_https():
     return redirect(request.url.replace("http://", "https://", 1), code=code)
 
 
-def add_security_headers(response):
+def add_security_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -60,11 +70,13 @@ class ChunkedBodyLimit:
     Content-Length sent beside chunked encoding means nothing: RFC 9112 6.3.)
     """
 
-    def __init__(self, wsgi_app, max_length: int | None):
+    def __init__(self, wsgi_app: "WSGIApplication", max_length: int | None):
         self.wsgi_app = wsgi_app
         self.max_length = max_length
 
-    def __call__(self, environ, start_response):
+    def __call__(
+        self, environ: "WSGIEnvironment", start_response: "StartResponse"
+    ) -> "Iterable[bytes]":
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         if chunked and self.max_length is not None:
             body = environ["wsgi.input"].read(self.max_length + 1)

@@ -7,14 +7,21 @@ concurrent upgrades (a Heroku release phase and a ``heroku run`` at once).
 """
 
 import logging
+from collections.abc import Iterable
 from logging.config import fileConfig
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
+from alembic.operations.ops import MigrationScript
+from alembic.runtime.migration import MigrationContext
 from flask import current_app
 from sqlalchemy import TypeDecorator, text
 
 config = context.config
 # Keep the app's own loggers (gunicorn, Flask) working after Alembic runs.
+# Flask-Migrate always passes alembic.ini.
+assert config.config_file_name is not None
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
@@ -30,16 +37,20 @@ config.set_main_option(
 )
 
 
-def skip_empty_revisions(context, revision, directives):
+def skip_empty_revisions(
+    context: MigrationContext,
+    revision: str | Iterable[str | None] | Iterable[str],
+    directives: list[MigrationScript],
+) -> None:
     """Write no revision file when autogenerate finds no change."""
     if getattr(config.cmd_opts, "autogenerate", False):
         script = directives[0]
-        if script.upgrade_ops.is_empty():
+        if all(ops.is_empty() for ops in script.upgrade_ops_list):
             directives[:] = []
             logger.info("No changes in schema detected.")
 
 
-def render_item(type_, obj, autogen_context):
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Render custom column types (models.UTCDateTime) as their base type,
     so revisions import nothing from the app and stay valid forever."""
     if type_ == "type" and isinstance(obj, TypeDecorator):
@@ -47,7 +58,7 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
-def run_migrations_offline():
+def run_migrations_offline() -> None:
     context.configure(
         url=config.get_main_option("sqlalchemy.url"),
         target_metadata=target_metadata,
@@ -59,7 +70,7 @@ def run_migrations_offline():
         context.run_migrations()
 
 
-def run_migrations_online():
+def run_migrations_online() -> None:
     configure_args = {
         "process_revision_directives": skip_empty_revisions,
         **migrate_extension.configure_args,

@@ -19,6 +19,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TextIO
 
 import pytest
 
@@ -29,6 +30,7 @@ from tests.helpers import Dyno, RedisServer, isolate_environment, worker_dyno
 isolate_environment()
 
 import flask_migrate  # noqa: E402
+import psycopg  # noqa: E402
 from flask import Flask  # noqa: E402
 from psycopg import pq  # noqa: E402
 from redis import Redis  # noqa: E402
@@ -129,7 +131,7 @@ class RoundTrips:
 
     def __init__(self, engine, folder):
         self.folder = folder
-        self.traced: list[tuple[object, object]] = []  # (psycopg connection, trace file)
+        self.traced: list[tuple[psycopg.Connection[Any], TextIO]] = []  # with its trace file
         event.listen(engine, "checkout", self._trace)
 
     def _trace(self, dbapi_connection, record, proxy) -> None:

@@ -263,6 +263,7 @@ def request(
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
+    assert parts.hostname is not None, url
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     data = json.dumps(body).encode() if body is not None else None
     all_headers = {"Content-Type": "application/json"} if body is not None else {}
@@ -320,6 +321,7 @@ pidfile = {directory / "pgbouncer.pid"}
         wait_until(self._listening, timeout=10, what=f"pgbouncer on port {self.port}")
 
     def _listening(self) -> bool:
+        assert self.process is not None
         if self.process.poll() is not None:
             log = self.directory / "pgbouncer.log"
             raise AssertionError(f"pgbouncer exited: {log.read_text() if log.exists() else ''}")

@@ -136,13 +136,29 @@ def test_newcomer_workflow_add_a_table_then_a_column(empty_database, tmp_path):
 
 
 def test_migrate_without_model_changes_writes_no_revision(tmp_path):
-    project = copy_project(tmp_path / "myapp")
+    # In the project itself: its models and its migrations agree.
+    versions = PROJECT_DIR / "migrations" / "versions"
+    before = set(versions.glob("*.py"))
     url = f"sqlite:///{tmp_path / 'app.sqlite3'}"
-    before = sorted(p.name for p in (project / "migrations" / "versions").glob("*.py"))
-    ok(manage("db", "upgrade", cwd=project, DATABASE_URL=url))
-    result = ok(manage("db", "migrate", "-m", "nothing", cwd=project, DATABASE_URL=url))
+    ok(manage("db", "upgrade", DATABASE_URL=url))
+    try:
+        result = ok(manage("db", "migrate", "-m", "nothing", DATABASE_URL=url))
+    finally:
+        written = set(versions.glob("*.py")) - before
+        for path in written:
+            path.unlink()
     assert "No changes in schema detected." in result.stderr
-    assert sorted(p.name for p in (project / "migrations" / "versions").glob("*.py")) == before
+    assert written == set()
+
+
+def test_upgrade_sql_writes_postgresql_sql_without_a_server():
+    # For review before a deploy: nothing listens on port 1.
+    url = "postgresql://postgres@127.0.0.1:1/production"
+    result = ok(manage("db", "upgrade", "--sql", DATABASE_URL=url))
+    assert "Generating static SQL" in result.stderr
+    if head_revision():
+        assert "CREATE TABLE alembic_version" in result.stdout
+        assert f"'{head_revision()}'" in result.stdout  # INSERTed, or SET by an UPDATE
 
 
 @pytest.mark.postgres
@@ -234,6 +250,7 @@ def test_routes_lists_healthz():
 def read_until(process: subprocess.Popen, text: str, timeout: float) -> str:
     """The process's output up to the first line containing ``text``."""
     deadline, seen = time.monotonic() + timeout, []
+    assert process.stdout is not None  # started with stdout=PIPE
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         if not line and process.poll() is not None:
@@ -253,12 +270,18 @@ def read_until(process: subprocess.Popen, text: str, timeout: float) -> str:
     ids=["manage.py runserver", "make run"],
 )
 def test_development_server_runs_with_debugger_and_reloader(command, tmp_path):
-    project = copy_project(tmp_path / "myapp")
+    # make run migrates the project's own SQLite file: it runs in a copy.
+    # manage.py runserver runs in the project, on a database of the test's.
+    make_run = command[0] == "make"
+    project = copy_project(tmp_path / "myapp") if make_run else PROJECT_DIR
+    database = project / "instance" / "development.sqlite3" if make_run else tmp_path / "dev.db"
     port = free_port()
     server = subprocess.Popen(
         command,
         cwd=project,
-        env=project_env(PORT=str(port)),
+        env=project_env(
+            PORT=str(port), **({} if make_run else {"DATABASE_URL": f"sqlite:///{database}"})
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -275,7 +298,7 @@ def test_development_server_runs_with_debugger_and_reloader(command, tmp_path):
     assert "Restarting with stat" in output  # the reloader
     assert (status, json.loads(body)) == (200, {"status": "ok", "database": "ok"})
     # Development's default database: SQLite in the project's instance folder.
-    assert (project / "instance" / "development.sqlite3").exists()
+    assert database.exists()
 
 
 # --- gunicorn ----------------------------------------------------------------------

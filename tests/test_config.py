@@ -111,6 +111,8 @@ def test_sqlite_gets_no_pool_options():
     [
         ("DB_POOL_SIZE", "five", "DB_POOL_SIZE must be a whole number, not 'five'"),
         ("DB_POOL_TIMEOUT", "soon", "DB_POOL_TIMEOUT must be a number, not 'soon'"),
+        ("WORKER_CONCURRENCY", "0", "WORKER_CONCURRENCY must be at least 1, not 0"),
+        ("REDIS_VERIFY_TLS", "maybe", "REDIS_VERIFY_TLS must be true or false, not 'maybe'"),
     ],
 )
 def test_malformed_values_are_named(name, value, message):

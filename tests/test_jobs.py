@@ -12,7 +12,8 @@ from rq.exceptions import StopRequested
 from rq.job import JobStatus
 from sqlalchemy.exc import StatementError
 
-from jobs import AppWorker, jobs, redis_connection
+from jobs import AppWorker, forget_inherited_connections, jobs, redis_connection
+from models import db
 from tests import job_probe
 from tests.helpers import Dyno, manage, wait_until
 
@@ -33,10 +34,37 @@ def test_without_redis_url_jobs_are_off(app):
         assert jobs.enabled is False
 
 
+def test_without_redis_url_the_connection_says_why_there_is_none(app):
+    with app.app_context(), pytest.raises(RuntimeError, match=r"^REDIS_URL is not set"):
+        jobs.connection  # noqa: B018 - the property raises
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("app", ["postgresql"], indirect=True)
+def test_after_a_fork_the_pool_forgets_the_parents_connections(app):
+    forget_inherited_connections()  # outside an app context: nothing to forget
+    with app.app_context():
+        pooled = db.engine.raw_connection()
+        parents = pooled.driver_connection
+        pooled.close()  # back into the pool
+        assert db.engine.pool.checkedin() == 1
+        forget_inherited_connections()
+        assert db.engine.pool.checkedin() == 0
+        assert not parents.closed  # the parent's to close, not the child's
+        parents.close()
+
+
 def test_the_worker_needs_redis_url_and_says_so():
     result = manage("worker", APP_SETTINGS="config.TestingConfig")
     assert result.returncode == 2
     assert "REDIS_URL is not set: the worker needs Redis." in result.stderr
+
+
+def test_fetch_finds_a_job_by_id_until_redis_forgets_it(queue_context):
+    job = jobs.queue().enqueue(job_probe.sleep, 0)
+    assert jobs.fetch(job.id).id == job.id
+    job.delete()
+    assert jobs.fetch(job.id) is None
 
 
 def test_a_worker_runs_a_job_in_the_apps_context(queue_context, start_worker):

@@ -5,6 +5,7 @@ import pytest
 from flask import request
 from sqlalchemy import text
 
+from database import closed_by_server, without_transaction
 from models import db
 
 # Round trips are PostgreSQL's: these tests run on it alone.
@@ -14,8 +15,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.parametrize("app", ["postgresql"
 def transaction_status() -> str:
     """The view's own connection, as psycopg sees it after one query."""
     db.session.execute(text("SELECT 1"))
-    dbapi = db.session.connection().connection.dbapi_connection
-    return dbapi.info.transaction_status.name
+    psycopg_connection = db.session.connection().connection.driver_connection
+    assert psycopg_connection is not None
+    return psycopg_connection.info.transaction_status.name
 
 
 def add_probe_route(app) -> None:
@@ -46,6 +48,24 @@ def test_a_write_request_costs_begin_its_statements_and_the_end(app, round_trips
     client.get("/healthz")
     # BEGIN, SELECT 1, and the ROLLBACK at teardown (the view committed nothing).
     assert round_trips.of(lambda: client.post("/probe")) == 3
+
+
+def test_after_a_commit_without_transaction_runs_the_next_statements_alone(app):
+    with app.app_context(), app.test_request_context(method="POST"):
+        db.session.execute(text("SELECT 1"))
+        db.session.commit()
+        without_transaction()
+        assert transaction_status() == "IDLE"  # no BEGIN was sent
+
+
+def test_a_connection_closed_on_this_side_counts_as_closed(app):
+    with app.app_context():
+        connection = db.engine.raw_connection()
+        psycopg_connection = connection.driver_connection
+        assert closed_by_server(psycopg_connection) is False
+        psycopg_connection.close()
+        assert closed_by_server(psycopg_connection) is True
+        connection.invalidate()
 
 
 def test_a_connection_the_server_closed_is_replaced_without_an_error(

@@ -4,7 +4,9 @@ import pytest
 from flask import Flask, request, session
 from sqlalchemy import text
 
+import pages
 from config import ProductionConfig, TestingConfig
+from errors import AppError
 from models import db
 from web import create_app, shell_context
 
@@ -26,6 +28,37 @@ def test_start_page_is_html_naming_the_app(client, app):
     response = client.get("/")
     assert (response.status_code, response.mimetype) == (200, "text/html")
     assert app.config["APP_NAME"] in response.text
+
+
+def test_the_templates_start_page_names_the_app(app):
+    # A blueprint of the app's own may take "/" (the example does): the
+    # template's page is checked by calling its view.
+    with app.test_request_context("/"):
+        page = pages.home()
+    assert f"<h1>{app.config['APP_NAME']}</h1>" in page
+
+
+def test_an_app_error_is_answered_with_its_code_status_and_headers(client, app):
+    @app.post("/api/teapot")
+    def teapot():
+        raise AppError("teapot", "I only make tea.", 418, {"X-Try": "/api/tea"})
+
+    response = client.post("/api/teapot")
+    assert (response.status_code, response.headers["X-Try"]) == (418, "/api/tea")
+    assert response.get_json() == {"error": {"code": "teapot", "message": "I only make tea."}}
+
+
+def test_an_unexpected_error_is_a_500_without_a_traceback(app):
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as outside the tests
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("a bug")
+
+    response = app.test_client().get("/boom")
+    assert (response.status_code, response.mimetype) == (500, "text/html")
+    assert "Something went wrong on our side." in response.text
+    assert "RuntimeError" not in response.text
 
 
 def test_healthz_reports_a_reachable_database(client):

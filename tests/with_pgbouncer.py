@@ -25,7 +25,7 @@ def main() -> int:
         os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     )
     with tempfile.TemporaryDirectory(prefix="pgbouncer-") as folder:
-        bouncer = PgBouncer(Path(folder), server.hostname, server.port or 5432)
+        bouncer = PgBouncer(Path(folder), server.hostname or "127.0.0.1", server.port or 5432)
         bouncer.start()
         try:
             env = {

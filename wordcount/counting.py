@@ -76,9 +76,9 @@ def detect_encoding(body: bytes, declared_charset: str | None = None) -> tuple[s
     meta = _META_CHARSET.search(body, 0, 1024)
     meta_charset = meta.group(1).decode("ascii") if meta else None
     for label, from_meta in ((declared_charset, False), (meta_charset, True)):
-        encoding = _codec_for(label, from_meta)
-        if encoding:
-            return encoding, 0
+        codec = _codec_for(label, from_meta)
+        if codec:
+            return codec, 0
     return ("utf-8" if _is_utf8(body) else "cp1252"), 0
 
 
@@ -135,8 +135,8 @@ def count_words(text: str) -> Counter[str]:
     """
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
-    text = text.replace("\u2019", "'").encode("utf-8", "surrogatepass")
-    words = Counter(text.translate(_ASCII_WORDS).decode("utf-8", "replace").split())
+    data = text.replace("\u2019", "'").encode("utf-8", "surrogatepass")
+    words = Counter(data.translate(_ASCII_WORDS).decode("utf-8", "replace").split())
     # Tokens that are not all lower-case letters (punctuation or digits
     # inside, non-ASCII capitals) are replaced by the words in them. A word
     # that is itself such a token (don't) comes back unchanged when its turn

@@ -11,9 +11,10 @@ import socket
 import time
 from dataclasses import dataclass
 from email.message import Message
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3 import BaseHTTPResponse, HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError
 from urllib3.exceptions import TimeoutError as HTTPTimeoutError
@@ -105,7 +106,7 @@ def refuse_known_private_host(url: str, limits: FetchLimits) -> None:
         infos = socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)
     except (socket.gaierror, UnicodeError):
         return  # a name: resolve() checks its addresses
-    if not all(is_public_address(info[4][0]) for info in infos):
+    if not all(is_public_address(str(info[4][0])) for info in infos):
         raise FetchError("blocked_url", f"{host!r} is not a public internet address.")
 
 
@@ -125,7 +126,7 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise FetchError("fetch_failed", f"Could not find the host {host!r}.") from None
-    addresses = [info[4][0] for info in infos]
+    addresses = [str(info[4][0]) for info in infos]
     if not addresses:
         raise FetchError("fetch_failed", f"The host {host!r} has no address.")
     if not allow_private and not all(is_public_address(a) for a in addresses):
@@ -152,13 +153,14 @@ def fetch_page(url: str, limits: FetchLimits = FetchLimits()) -> Page:
     raise FetchError("fetch_failed", f"More than {limits.max_redirects} redirects.")
 
 
-def _request(url: str, deadline: float, limits: FetchLimits):
+def _request(url: str, deadline: float, limits: FetchLimits) -> BaseHTTPResponse:
     parts = urlsplit(url)
+    assert parts.hostname is not None  # normalize_url refuses URLs without one
     https = parts.scheme.lower() == "https"
     port = parts.port or (443 if https else 80)
     host = parts.hostname.encode("idna").decode("ascii")
     address = resolve(host, port, limits.allow_private_hosts)
-    pool_class = _PinnedHTTPSPool if https else _PinnedHTTPPool
+    pool_class: type[HTTPConnectionPool] = _PinnedHTTPSPool if https else _PinnedHTTPPool
     pool = pool_class(host, port, address=address, maxsize=1, retries=False)
     path = parts.path or "/"
     if parts.query:
@@ -187,7 +189,7 @@ def _request(url: str, deadline: float, limits: FetchLimits):
         raise FetchError("fetch_failed", message) from None
 
 
-def _check_html(response) -> str | None:
+def _check_html(response: BaseHTTPResponse) -> str | None:
     """Refuse non-HTML and error responses; return the declared charset."""
     if response.status >= 400:
         raise FetchError("fetch_failed", f"The server answered {response.status}.")
@@ -199,15 +201,18 @@ def _check_html(response) -> str | None:
             "The URL is not an HTML page "
             f"(Content-Type: {response.headers.get('Content-Type', 'none')}).",
         )
-    return header.get_param("charset")
+    return header.get_content_charset()
 
 
-def _read_body(response, deadline: float, limits: FetchLimits) -> bytes:
+def _read_body(response: BaseHTTPResponse, deadline: float, limits: FetchLimits) -> bytes:
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limits.max_bytes:
         raise _too_large(limits)
+    assert isinstance(response.connection, _PinnedHTTPConnection)  # _request's pools make them
     sock = response.connection.body_socket
-    chunks, size = [], 0
+    assert sock is not None  # set by connect()
+    chunks: list[bytes] = []
+    size = 0
     try:
         while True:
             # Each read waits at most for what is left of the total time.
@@ -243,15 +248,16 @@ def _reason(error: Exception) -> str:
     return str(reason).split(": ", 1)[-1] or type(error).__name__
 
 
-class _PinnedAddress:
+class _PinnedHTTPConnection(HTTPConnection):
     """Connect to an address chosen in advance; Host, SNI and TLS still use the host name."""
 
-    def __init__(self, *args, address: str, **kwargs):
+    # urllib3's own arguments pass through unchanged.
+    def __init__(self, *args: Any, address: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pinned_address = address
-        self.body_socket = None
+        self.body_socket: socket.socket | None = None
 
-    def _new_conn(self):
+    def _new_conn(self) -> socket.socket:
         # urllib3's own _new_conn, but with no second DNS lookup.
         try:
             return create_connection(
@@ -267,19 +273,15 @@ class _PinnedAddress:
                 self, f"Failed to establish a new connection: {error}"
             ) from error
 
-    def connect(self):
+    def connect(self) -> None:
         super().connect()
         # http.client forgets .sock when the response will close the
         # connection; keep it so every body read can be given a timeout.
         self.body_socket = self.sock
 
 
-class _PinnedHTTPConnection(_PinnedAddress, HTTPConnection):
-    pass
-
-
-class _PinnedHTTPSConnection(_PinnedAddress, HTTPSConnection):
-    pass
+class _PinnedHTTPSConnection(_PinnedHTTPConnection, HTTPSConnection):
+    """The same over TLS: HTTPSConnection's connect() calls our _new_conn()."""
 
 
 class _PinnedHTTPPool(HTTPConnectionPool):

@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models import JSONDocument, UTCDateTime, db, utc_now
+from models import JSONDocument, Model, UTCDateTime, utc_now
 
 
 class Status(StrEnum):
@@ -22,7 +22,7 @@ class Status(StrEnum):
 UNFINISHED = (Status.QUEUED, Status.RUNNING)
 
 
-class Result(db.Model):
+class Result(Model):
     """One count of a page: its URL, its status and, once done, the word
     counts, most frequent first.
 
@@ -56,8 +56,8 @@ class Result(db.Model):
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     total_words: Mapped[int | None]
     unique_words: Mapped[int | None]
-    result_all: Mapped[list | None] = mapped_column(JSONDocument)
-    result_no_stop_words: Mapped[list | None] = mapped_column(JSONDocument)
+    result_all: Mapped[list[tuple[str, int]] | None] = mapped_column(JSONDocument)
+    result_no_stop_words: Mapped[list[tuple[str, int]] | None] = mapped_column(JSONDocument)
 
     def __repr__(self) -> str:
         return f"<Result {self.id} {self.status} {self.url}>"

@@ -18,8 +18,10 @@ Who finishes a count that went wrong:
 
 import logging
 from datetime import datetime, timedelta
+from types import TracebackType
 
 from flask import current_app
+from redis import Redis
 from redis.exceptions import RedisError
 from rq import Callback, Retry
 from rq.exceptions import AbandonedJobError
@@ -124,24 +126,31 @@ def claim(result_id: int) -> str | None:
     return url
 
 
-def finish(result_id: int, status: Status, **values) -> bool:
+def finish(result_id: int, status: Status, **values: object) -> bool:
     """Store the outcome if the row is still unfinished; True if stored."""
     now = utc_now()
     without_transaction()
-    stored = db.session.execute(
+    stored = db.session.scalar(
         update(Result)
         .where(Result.id == result_id, Result.status.in_(UNFINISHED))
         .values(status=status, updated_at=now, finished_at=now, **values)
-    ).rowcount
+        .returning(Result.id)
+    )
     db.session.commit()
-    return stored == 1
+    return stored is not None
 
 
 def fail(result_id: int, code: str, message: str) -> bool:
     return finish(result_id, Status.FAILED, error_code=code, error_message=message)
 
 
-def count_failed(job: Job, connection, exc_type, exc_value, traceback) -> None:
+def count_failed(
+    job: Job,
+    connection: Redis,
+    exc_type: type[BaseException] | None,
+    exc_value: BaseException | None,
+    traceback: TracebackType | None,
+) -> None:
     """RQ's failure callback: fail the row once RQ will not run the job again."""
     if job.retries_left:
         return
@@ -200,13 +209,14 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
 
 def requeue(result_id: int, seen_at: datetime, job: Job | None) -> bool:
     """Queue the row's job again, unless someone touched the row since."""
-    touched = db.session.execute(
+    touched = db.session.scalar(
         update(Result)
         .where(Result.id == result_id, Result.status.in_(UNFINISHED), Result.updated_at == seen_at)
         .values(status=Status.QUEUED, updated_at=utc_now())
-    ).rowcount
+        .returning(Result.id)
+    )
     db.session.commit()
-    if not touched:
+    if touched is None:
         return False
     if job is not None:
         job.delete()  # a failed or finished job of the same id

@@ -7,6 +7,7 @@ requests into calls to them and results into responses.
 import re
 import time
 from pathlib import Path
+from typing import Any, NotRequired, TypedDict, overload
 
 from flask import (
     Blueprint,
@@ -18,12 +19,14 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import BigInteger, Integer, Row, bindparam, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import JSONPATH
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from wtforms import StringField
 from wtforms.validators import InputRequired
@@ -57,7 +60,33 @@ class URLForm(FlaskForm):
     url = StringField("Page URL", validators=[InputRequired("Enter a URL to count.")])
 
 
-def accept_count(raw_url: str, idempotency_key: str | None = None) -> dict:
+class WordCount(TypedDict):
+    word: str
+    count: int
+
+
+class CountError(TypedDict):
+    code: str
+    message: str
+
+
+class Count(TypedDict):
+    """A count as the API shows it (openapi.json's Count): the counts once
+    done, the error once failed."""
+
+    id: int
+    url: str
+    status: str
+    created_at: str
+    finished_at: str | None
+    total_words: NotRequired[int]
+    unique_words: NotRequired[int]
+    top_words: NotRequired[list[WordCount]]
+    top_words_all: NotRequired[list[WordCount]]
+    error: NotRequired[CountError]
+
+
+def accept_count(raw_url: str, idempotency_key: str | None = None) -> Count:
     """Store a queued count of ``raw_url``, hand it to a worker (or count it
     now when there is no queue), and return the count as accepted. A URL
     that is not valid, or whose host is plainly private, is refused here
@@ -71,7 +100,7 @@ def accept_count(raw_url: str, idempotency_key: str | None = None) -> dict:
     result = Result(url=url, requested_url=url, idempotency_key=idempotency_key)
     db.session.add(result)
     db.session.flush()  # INSERT ... RETURNING id
-    accepted = {
+    accepted: Count = {
         "id": result.id,
         "url": url,
         "status": Status.QUEUED,
@@ -98,7 +127,7 @@ def wait_for_count(result_id: int, seconds: float) -> None:
         pause = min(pause * 2, 0.5)
 
 
-class top_pairs(FunctionElement):
+class top_pairs(FunctionElement[Any]):
     """``top_pairs(column, n)``: the first ``n`` [word, count] pairs of a
     counts column, sliced in the database: reading a page with 50,000
     distinct words costs no more than one with ten, because the full list
@@ -109,7 +138,7 @@ class top_pairs(FunctionElement):
 
 
 @compiles(top_pairs, "postgresql")
-def _top_pairs_postgresql(element: top_pairs, compiler, **kw) -> str:
+def _top_pairs_postgresql(element: top_pairs, compiler: SQLCompiler, **kw: Any) -> str:
     column, n = element.clauses
     path = cast(literal("$[0 to $last]"), JSONPATH)
     last = func.jsonb_build_object("last", n - 1)
@@ -117,7 +146,7 @@ def _top_pairs_postgresql(element: top_pairs, compiler, **kw) -> str:
 
 
 @compiles(top_pairs, "sqlite")
-def _top_pairs_sqlite(element: top_pairs, compiler, **kw) -> str:
+def _top_pairs_sqlite(element: top_pairs, compiler: SQLCompiler, **kw: Any) -> str:
     column, n = element.clauses
     pairs = func.json_each(column).table_valued("key", "value")
     first = select(func.json_group_array(func.json(pairs.c.value))).where(pairs.c.key < n)
@@ -160,9 +189,11 @@ ASCII_NUMBER = re.compile(r"[0-9]{1,19}")
 IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,255}")
 # How often a page or client following an unfinished count should look again.
 REFRESH_SECONDS = 1
+# A row of these queries: its columns are known by name, not by type.
+AnyRow = Row[*tuple[Any, ...]]
 
 
-def get_result(result_id: int, n: int = TOP_WORDS) -> Row:
+def get_result(result_id: int, n: int = TOP_WORDS) -> AnyRow:
     # An id the column cannot hold would make PostgreSQL raise, not miss.
     row = None
     if result_id <= MAX_ID:
@@ -172,7 +203,7 @@ def get_result(result_id: int, n: int = TOP_WORDS) -> Row:
     return row
 
 
-def newest_results(before: int | None, limit: int, n: int | None = None) -> list[Row]:
+def newest_results(before: int | None, limit: int, n: int | None = None) -> list[AnyRow]:
     """Results newest first, with ids below ``before``, and their top ``n``
     words when ``n`` is given."""
     query, values = NEWEST, {"before": before or MAX_ID + 1, "limit": limit}
@@ -185,15 +216,16 @@ def newest_results(before: int | None, limit: int, n: int | None = None) -> list
 
 
 @bp.get("/")
-def index():
+def index() -> ResponseReturnValue:
     return render_index(URLForm())
 
 
 @bp.post("/")
-def submit():
+def submit() -> ResponseReturnValue:
     form = URLForm()
     if not form.validate_on_submit():
         return render_index(form), 400
+    assert form.url.data is not None  # InputRequired
     try:
         accepted = accept_count(form.url.data)
     except AppError as error:
@@ -202,18 +234,18 @@ def submit():
 
 
 @bp.errorhandler(CSRFError)
-def form_expired(error: CSRFError):
+def form_expired(error: CSRFError) -> ResponseReturnValue:
     # Show the form again with the URL kept, rather than a bare error page.
     return render_index(URLForm(), "The form expired; please submit it again."), 400
 
 
-def render_index(form: URLForm, error: str | None = None):
+def render_index(form: URLForm, error: str | None = None) -> str:
     latest = newest_results(None, LATEST_ON_INDEX)
     return render_template("wordcount/index.html", form=form, error=error, latest=latest)
 
 
 @bp.get("/results/<int:result_id>")
-def result(result_id: int):
+def result(result_id: int) -> str:
     row = get_result(result_id)
     # A failed count offers the form again, filled in, to try again.
     form = URLForm(url=row.requested_url or row.url) if row.status == Status.FAILED else None
@@ -223,7 +255,7 @@ def result(result_id: int):
 
 
 @bp.get("/history")
-def history():
+def history() -> str:
     before = int_arg("before", None, 1, MAX_ID + 1)
     rows = newest_results(before, HISTORY_PAGE_SIZE + 1)
     older = rows[-2].id if len(rows) > HISTORY_PAGE_SIZE else None
@@ -233,6 +265,10 @@ def history():
 # --- JSON API ----------------------------------------------------------------
 
 
+@overload
+def int_arg(name: str, default: int, low: int, high: int) -> int: ...
+@overload
+def int_arg(name: str, default: None, low: int, high: int) -> int | None: ...
 def int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
     """A query parameter of ASCII digits within [low, high] (str.isdigit
     would also take '²' and '٣', which int() refuses or reads as 3)."""
@@ -244,9 +280,8 @@ def int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
     return int(raw)
 
 
-def result_body(row: Row) -> dict:
-    """A count as the API shows it: the counts once done, the error once failed."""
-    body = {
+def result_body(row: AnyRow) -> Count:
+    body: Count = {
         "id": row.id,
         "url": row.url,
         "status": row.status,
@@ -284,7 +319,8 @@ def preferred_wait() -> float:
         for token in preference.split(","):
             name, _, value = token.split(";")[0].strip().partition("=")
             if name.lower() == "wait" and ASCII_NUMBER.fullmatch(value.strip()):
-                return min(int(value), current_app.config["WORDCOUNT_MAX_WAIT"])
+                longest: int = current_app.config["WORDCOUNT_MAX_WAIT"]
+                return min(int(value), longest)
     return 0
 
 
@@ -292,16 +328,20 @@ def find_by_key(key: str) -> Result | None:
     return db.session.scalar(select(Result).where(Result.idempotency_key == key))
 
 
-def create_or_replay(url: str, key: str | None) -> tuple[dict, bool]:
-    """The new count as accepted, or ``{"id": ...}`` of the earlier one
-    with the same key; True when it is the earlier one."""
+def create_or_replay(url: str, key: str | None) -> tuple[int, Count | None]:
+    """The new count's id and body as accepted; or the id of the earlier
+    count with the same key, and None."""
     if key is not None and (earlier := find_by_key(key)) is not None:
-        return {"id": replay(earlier, url)}, True
+        return replay(earlier, url), None
     try:
-        return accept_count(url, key), False
+        accepted = accept_count(url, key)
     except IntegrityError:  # a concurrent request with the same key won
         db.session.rollback()
-        return {"id": replay(find_by_key(key), url)}, True
+        earlier = find_by_key(key) if key is not None else None
+        if earlier is None:  # not the key's constraint
+            raise
+        return replay(earlier, url), None
+    return accepted["id"], accepted
 
 
 def replay(earlier: Result, url: str) -> int:
@@ -319,7 +359,7 @@ def replay(earlier: Result, url: str) -> int:
 
 
 @api.post("/counts")
-def create_count():
+def create_count() -> ResponseReturnValue:
     if not request.is_json:
         raise AppError("unsupported_media_type", "Send the request body as application/json.", 415)
     try:
@@ -329,20 +369,21 @@ def create_count():
     if not isinstance(payload, dict) or not isinstance(payload.get("url"), str):
         raise AppError("bad_request", 'Send a JSON object such as {"url": "https://example.com/"}.')
     n = int_arg("n", TOP_WORDS, 1, MAX_TOP_WORDS)
-    count, replayed = create_or_replay(payload["url"], idempotency_key())
-    headers = {"Location": url_for(".get_count", result_id=count["id"])}
-    if replayed:
+    result_id, count = create_or_replay(payload["url"], idempotency_key())
+    headers = {"Location": url_for(".get_count", result_id=result_id)}
+    if count is None:
         headers["Idempotent-Replayed"] = "true"
     wait = preferred_wait()
     if wait:
-        wait_for_count(count["id"], wait)
-    if replayed or wait or not jobs.enabled:  # the count may have moved on: read it
+        wait_for_count(result_id, wait)
+    if count is None or wait or not jobs.enabled:  # the count may have moved on: read it
         db.session.commit()
         without_transaction()
-        count = result_body(get_result(count["id"], n))
-    if count["status"] == Status.FAILED:
-        status = STATUS_FOR_FETCH_ERROR.get(count["error"]["code"], 422)
-        raise AppError(count["error"]["code"], count["error"]["message"], status, headers)
+        count = result_body(get_result(result_id, n))
+    if "error" in count:
+        error = count["error"]
+        status = STATUS_FOR_FETCH_ERROR.get(error["code"], 422)
+        raise AppError(error["code"], error["message"], status, headers)
     if count["status"] == Status.DONE:
         return count, 201, headers
     headers["Retry-After"] = str(REFRESH_SECONDS)
@@ -350,7 +391,7 @@ def create_count():
 
 
 @api.get("/counts/<int:result_id>")
-def get_count(result_id: int):
+def get_count(result_id: int) -> ResponseReturnValue:
     body = result_body(get_result(result_id, int_arg("n", TOP_WORDS, 1, MAX_TOP_WORDS)))
     response = current_app.json.response(body)
     if body["status"] in UNFINISHED:
@@ -359,7 +400,7 @@ def get_count(result_id: int):
 
 
 @api.get("/counts")
-def list_counts():
+def list_counts() -> ResponseReturnValue:
     limit = int_arg("limit", 20, 1, 100)
     before = int_arg("before", None, 1, MAX_ID + 1)
     n = int_arg("n", TOP_WORDS, 1, MAX_TOP_WORDS)

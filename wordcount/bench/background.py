@@ -22,7 +22,8 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import psycopg
-from processes import PROJECT_DIR, free_port, redis_server, server
+
+from wordcount.bench.processes import PROJECT_DIR, free_port, redis_server, server
 
 
 class Scenario:
@@ -164,16 +165,16 @@ def head_of_line(base: str, site: str, database: str, scenario: Scenario) -> dic
             probes.append(probes_pool.submit(call, f"{base}/healthz"))
             time.sleep(0.02)
         probed = time.monotonic() - started
-        posts = [post.result() for post in posts]
-        probes = [probe.result()[1] for probe in probes]
+        post_results = [post.result() for post in posts]
+        probe_seconds = [probe.result()[1] for probe in probes]
     return {
-        "post_statuses": sorted({status for status, _ in posts}),
-        "post_p50_ms": p50_ms([s for _, s in posts]),
-        "post_p99_ms": p99_ms([s for _, s in posts]),
+        "post_statuses": sorted({status for status, _ in post_results}),
+        "post_p50_ms": p50_ms([s for _, s in post_results]),
+        "post_p99_ms": p99_ms([s for _, s in post_results]),
         "healthz_quiet_p99_ms": p99_ms(quiet),
-        "healthz_loaded_p99_ms": p99_ms(probes),
-        "healthz_p99_ratio": round(p99_ms(probes) / p99_ms(quiet), 2),
-        "healthz_probes": len(probes),
+        "healthz_loaded_p99_ms": p99_ms(probe_seconds),
+        "healthz_p99_ratio": round(p99_ms(probe_seconds) / p99_ms(quiet), 2),
+        "healthz_probes": len(probe_seconds),
         "probed_s": round(probed, 1),
     }
 

@@ -7,10 +7,17 @@ where the database is another machine, and how many each endpoint makes.
 """
 
 import asyncio
+import json
 import threading
 import time
 import urllib.request
 from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+from wordcount.bench import background
+from wordcount.bench.http_load import HELLO_DB_APP, load_rows, measure
+from wordcount.bench.processes import free_port, server
+from wordcount.bench.settings import Settings, app_environment
 
 
 class DelayProxy:
@@ -101,3 +108,52 @@ def round_trips_per_request(
     for _ in range(requests):
         send()
     return round((proxy.round_trips - before) / requests, 2)
+
+
+# --- The benchmark ------------------------------------------------------------
+
+NETWORK_DELAY_MS = 1.0
+ROUND_TRIP_PATHS = ("/healthz", "/api/counts/1", "/api/counts", "/results/1", "/history", "/")
+
+
+def bench_network(settings: Settings, database: str) -> dict:
+    """With PostgreSQL NETWORK_DELAY_MS away each way (delay proxy): p50 of
+    GET /api/counts/<id> against the one-raw-query app, one connection, and
+    the round trips each endpoint makes, counted by the proxy."""
+    load_rows(database, 1)
+    parts = urlsplit(database)
+    results: dict = {"delay_ms_each_way": NETWORK_DELAY_MS}
+    with delay_proxy(parts.port or 5432, NETWORK_DELAY_MS) as proxy:
+        proxied = parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}").geturl()
+        env = app_environment(proxied)
+        one_thread = ["--workers", "1", "--threads", "1"]
+        app_port, raw_port = free_port(), free_port()
+        with (
+            server(["gunicorn", "web:app", *one_thread], env, app_port),
+            server(["gunicorn", *one_thread, HELLO_DB_APP], env, raw_port),
+        ):
+            base = f"http://127.0.0.1:{app_port}"
+            results["round_trips"] = {
+                f"GET {path}": round_trips_per_request(proxy, base + path)
+                for path in ROUND_TRIP_PATHS
+            }
+            with background.slow_site() as site:
+                body = json.dumps({"url": f"{site}/0/page"}).encode()
+                results["round_trips"]["POST /api/counts (inline)"] = round_trips_per_request(
+                    proxy, f"{base}/api/counts", "POST", body, requests=20
+                )
+            load_rows(database, 1)
+            latency = measure(
+                {
+                    "GET /api/counts/<id>": (f"{base}/api/counts/1", None),
+                    "one raw query (bare Flask)": (f"http://127.0.0.1:{raw_port}/1", None),
+                },
+                1,
+                settings,
+            )
+    results["p50_ms"] = {name: run["p50_ms"] for name, run in latency.items()}
+    results["p50_vs_one_query"] = round(
+        results["p50_ms"]["GET /api/counts/<id>"] / results["p50_ms"]["one raw query (bare Flask)"],
+        2,
+    )
+    return results

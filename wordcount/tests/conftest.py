@@ -20,7 +20,7 @@ from wordcount.views import OPENAPI_FILE
 OPENAPI = json.loads(OPENAPI_FILE.read_text())
 
 
-@pytest.fixture
+@pytest.fixture  # type: ignore[no-redef]  # replaces the template's client fixture
 def client(app):
     """A test client whose every /api/ response is checked against openapi.json."""
     violations = check_api_responses(app)
@@ -42,7 +42,7 @@ def stored_rows(app) -> Callable[[], int]:
 
     def count() -> int:
         with app.app_context():
-            return db.session.scalar(select(func.count()).select_from(Result))
+            return db.session.scalar(select(func.count()).select_from(Result)) or 0
 
     return count
 

@@ -126,6 +126,8 @@ def test_count_page_accepts_a_custom_stop_word_list():
         ('<meta charset="koi8-r">café'.encode(), "utf-8", "café"),
         ("\ufeffcafé".encode("utf-16-le"), "iso-8859-1", "café"),
         ('<meta charset="utf-16"><p>café'.encode(), None, "café"),
+        # UTF-16 without a BOM is honoured from HTTP, never from <meta>.
+        ("<p>café".encode("utf-16-le"), "utf-16le", "café"),
         (b"caf\xff", "no-such-charset", "caf\xff"),  # no usable label: windows-1252
         ("<p>Café naïve</p>".encode("cp1252"), None, "Café naïve"),
         ("<p>Café naïve</p>".encode(), None, "Café naïve"),

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from redis import Redis
+from rq.exceptions import AbandonedJobError
 from rq.job import Job, JobStatus
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from jobs import jobs
 from models import db, utc_now
 from tests.helpers import free_port, wait_until
 from web import create_app
+from wordcount import views
 from wordcount.models import Result, Status
 from wordcount.tasks import MAX_ATTEMPTS, STALE_AFTER, count_failed, job_id, run_count, sweep
 
@@ -26,7 +28,9 @@ def post(client, url, **headers):
 
 def stored(app, result_id: int) -> Result:
     with app.app_context():
-        return db.session.get(Result, result_id)
+        result = db.session.get(Result, result_id)
+    assert result is not None, result_id
+    return result
 
 
 def add_row(app, **values) -> int:
@@ -199,11 +203,16 @@ def test_an_outcome_is_stored_only_by_the_run_that_holds_the_count(app):
 def count_failed_now(result_id: int):
     job = Job.create(run_count, args=(result_id,), connection=Redis())
     job.retries_left = 0
-    return count_failed(job, None, RuntimeError, RuntimeError("boom"), None)
+    return count_failed(job, job.connection, RuntimeError, RuntimeError("boom"), None)
 
 
 @pytest.mark.parametrize(
-    "exc_type, code", [(JobTimeoutException, "count_timeout"), (RuntimeError, "internal_error")]
+    "exc_type, code",
+    [
+        (JobTimeoutException, "count_timeout"),
+        (AbandonedJobError, "worker_lost"),
+        (RuntimeError, "internal_error"),
+    ],
 )
 def test_the_failure_callback_fails_the_count_once_rq_gives_up(app, exc_type, code):
     result_id = add_row(app, status=Status.RUNNING, attempts=1)
@@ -230,6 +239,28 @@ def test_a_repeated_key_returns_the_first_count(client, local_site, stored_rows)
     assert again.headers["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first.headers
     assert local_site.requests == ["/cats"]
+    assert stored_rows() == 1
+
+
+def test_a_request_that_loses_the_race_for_its_key_replays_the_winner(
+    client, local_site, stored_rows, monkeypatch
+):
+    url = local_site.add("/cats", PAGE)
+    first = post(client, url, **{"Idempotency-Key": "order-1"})
+    # The second request looked for the key before the first had committed,
+    # so its INSERT is the one the unique constraint refuses.
+    looked: list[str] = []
+    find_by_key = views.find_by_key
+
+    def before_the_winner_committed(key):
+        looked.append(key)
+        return None if len(looked) == 1 else find_by_key(key)
+
+    monkeypatch.setattr(views, "find_by_key", before_the_winner_committed)
+    again = post(client, url, **{"Idempotency-Key": "order-1"})
+    assert (again.status_code, again.get_json()["id"]) == (201, first.get_json()["id"])
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert looked == ["order-1", "order-1"]
     assert stored_rows() == 1
 
 

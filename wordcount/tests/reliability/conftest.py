@@ -60,13 +60,16 @@ class AppServer:
 
     def master_pid(self) -> int:
         match = re.search(r"Listening at: \S+ \((\d+)\)", self.dyno.output)
+        assert match is not None, self.dyno.output
         return int(match.group(1))
 
     def worker_rss_mb(self) -> float:
         sizes = []
         for pid in self.worker_pids():
             status = Path(f"/proc/{pid}/status").read_text()
-            sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
+            rss = re.search(r"VmRSS:\s+(\d+)", status)
+            assert rss is not None, status
+            sizes.append(int(rss.group(1)) / 1024)
         return round(max(sizes), 1)
 
 

@@ -59,7 +59,7 @@ def assert_resolves_nothing_outside_this_machine(url: str, code: str) -> None:
         with pytest.raises(FetchError):
             normalize_url(url)
         return
-    host = urlsplit(normalize_url(url)).hostname.encode("idna").decode()
+    host = (urlsplit(normalize_url(url)).hostname or "").encode("idna").decode()
     if host != "localhost":  # /etc/hosts
         socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)  # raises unless a literal
 

@@ -76,13 +76,14 @@ class Counts:
     def rows(self) -> list:
         try:
             with self.engine.connect() as connection:
-                return connection.execute(
-                    text(
-                        "SELECT id, status, error_code, attempts, "
-                        "EXTRACT(EPOCH FROM (COALESCE(finished_at, now()) - created_at)) AS took "
-                        "FROM results"
+                return list(
+                    connection.execute(
+                        text(
+                            "SELECT id, status, error_code, attempts, EXTRACT(EPOCH FROM "
+                            "(COALESCE(finished_at, now()) - created_at)) AS took FROM results"
+                        )
                     )
-                ).all()
+                )
         except Exception:  # the database may be down in a scenario
             return []
 

@@ -1,0 +1,1 @@
+"""Wordcount's benchmarks: ``python -m wordcount.bench.run`` (``make bench``)."""

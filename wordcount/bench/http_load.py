@@ -1,0 +1,294 @@
+"""HTTP: the app under wrk, beside a bare Flask app and one making a single
+raw query, as gunicorn serves them; and /history as the table grows."""
+
+import cProfile
+import io
+import json
+import os
+import pstats
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from wordcount.bench.processes import PROJECT_DIR, free_port, server, sql
+from wordcount.bench.settings import Settings, app_environment
+
+# The reference apps, served by gunicorn from the project folder.
+HELLO_APP = "wordcount.bench.hello:app"
+HELLO_DB_APP = "wordcount.bench.hello_db:app"
+
+
+def wrk(url: str, connections: int, seconds: int, script: Path | None = None) -> dict:
+    command = [
+        "wrk",
+        f"-t{min(2, connections)}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        "--timeout",
+        "10s",
+    ]
+    if script:
+        command += ["-s", str(script)]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    return {
+        "requests_per_s": float(read(r"Requests/sec:\s+([\d.]+)", output)),
+        "p50_ms": latency_ms(read(r"\s50%\s+([\d.]+\w+)", output)),
+        "p99_ms": latency_ms(read(r"\s99%\s+([\d.]+\w+)", output)),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(1).strip() if socket_errors else None,
+    }
+
+
+def measure(
+    targets: dict[str, tuple[str, Path | None]], connections: int, settings: Settings
+) -> dict[str, dict]:
+    """Each target's median wrk run (by requests/s), after a short warm-up.
+
+    The targets take turns, one run each per round, so that a slow spell of
+    the machine weighs on all of them alike rather than on whichever was
+    being measured at the time: their ratios are what the figures are.
+    """
+    for url, script in targets.values():
+        wrk(url, connections, 1, script)
+    runs: dict[str, list[dict]] = {name: [] for name in targets}
+    for _ in range(settings.wrk_runs):
+        for name, (url, script) in targets.items():
+            runs[name].append(wrk(url, connections, settings.wrk_seconds, script))
+    measured = {}
+    for name, results in runs.items():
+        results.sort(key=lambda run: run["requests_per_s"])
+        measured[name] = {
+            **results[len(results) // 2],
+            "requests_per_s_runs": [run["requests_per_s"] for run in results],
+        }
+    return measured
+
+
+def read(pattern: str, output: str) -> str:
+    """The first group of ``pattern`` in a tool's ``output``; stop if absent."""
+    match = re.search(pattern, output)
+    if match is None:
+        raise SystemExit(f"Error: no {pattern!r} in this output:\n{output}")
+    return match.group(1)
+
+
+def latency_ms(value: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(\w+)", value)
+    if match is None:
+        raise SystemExit(f"Error: {value!r} is not a latency as wrk writes one")
+    number, unit = match.groups()
+    return round(float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit], 3)
+
+
+def post_script(folder: Path, page_url: str) -> Path:
+    script = folder / "post.lua"
+    body = json.dumps({"url": page_url}).replace('"', '\\"')
+    script.write_text(
+        'wrk.method = "POST"\n'
+        f'wrk.body = "{body}"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+    )
+    return script
+
+
+def hundred_kb_page(pages: list[tuple[str, bytes]]) -> bytes:
+    """The corpus page closest to 100 kB."""
+    return min((body for _, body in pages), key=lambda body: abs(len(body) - 100_000))
+
+
+def worker_rss_mb(master: subprocess.Popen) -> float:
+    workers = subprocess.run(
+        ["pgrep", "-P", str(master.pid)], capture_output=True, text=True
+    ).stdout.split()
+    sizes = []
+    for pid in workers:
+        status = Path(f"/proc/{pid}/status").read_text()
+        sizes.append(int(read(r"VmRSS:\s+(\d+)", status)) / 1024)
+    return round(max(sizes), 1)
+
+
+def bench_http(pages, settings: Settings, database: str, folder: Path) -> dict:
+    app_env = app_environment(database)
+    subprocess.run(
+        [sys.executable, "manage.py", "db", "upgrade"],
+        cwd=PROJECT_DIR,
+        env={**os.environ, **app_env},
+        check=True,
+        capture_output=True,
+    )
+    site = folder / "site"
+    site.mkdir()
+    page = hundred_kb_page(pages)
+    (site / "page.html").write_bytes(page)
+    site_port = free_port()
+    page_url = f"http://127.0.0.1:{site_port}/page.html"
+    script = post_script(folder, page_url)
+    results: dict = {"post_page_kb": round(len(page) / 1000, 1), "runs": {}}
+
+    with server(
+        [
+            sys.executable,
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            str(site_port),
+            "--directory",
+            str(site),
+        ],
+        {},
+        site_port,
+    ):
+        for worker_class in settings.worker_classes:
+            extra = [] if worker_class == "gthread" else ["--worker-class", worker_class]
+            app_port, hello_port, hello_db_port = free_port(), free_port(), free_port()
+            base = f"http://127.0.0.1:{app_port}"
+            reference = ["gunicorn", *extra]
+            with (
+                server(["gunicorn", "web:app", *extra], app_env, app_port) as master,
+                server([*reference, HELLO_APP], app_env, hello_port),
+                server([*reference, HELLO_DB_APP], app_env, hello_db_port),
+            ):
+                result_id = seed_result(base, page_url)
+                targets = {
+                    "GET /healthz": (f"{base}/healthz", None),
+                    "GET /results/<id>": (f"{base}/results/{result_id}", None),
+                    "GET /api/counts/<id>": (f"{base}/api/counts/{result_id}", None),
+                    "GET /history": (f"{base}/history", None),
+                    "POST /api/counts": (f"{base}/api/counts", script),
+                    "hello (bare Flask)": (f"http://127.0.0.1:{hello_port}/", None),
+                    "one raw query (bare Flask)": (
+                        f"http://127.0.0.1:{hello_db_port}/{result_id}",
+                        None,
+                    ),
+                }
+                for connections in settings.connections:
+                    results["runs"][f"{worker_class}/c{connections}"] = measure(
+                        targets, connections, settings
+                    )
+                if worker_class == "gthread":
+                    results["worker_rss_mb"] = worker_rss_mb(master)
+    last = f"gthread/c{settings.connections[-1]}"
+    results["floor_ratios"] = ratios(results["runs"], "GET /api/counts/<id>")
+    results["floor_ratio"] = results["floor_ratios"][last]
+    results["one_query_ratios"] = ratios(results["runs"], "one raw query (bare Flask)")
+    results["one_query_ratio"] = results["one_query_ratios"][last]
+    results["vs_one_query_ratios"] = {
+        run: round(
+            endpoints["GET /api/counts/<id>"]["requests_per_s"]
+            / endpoints["one raw query (bare Flask)"]["requests_per_s"],
+            2,
+        )
+        for run, endpoints in results["runs"].items()
+    }
+    results["vs_one_query"] = results["vs_one_query_ratios"][last]
+    results["api_profile"] = api_profile(app_env, result_id)
+    return results
+
+
+def ratios(runs: dict, endpoint: str) -> dict:
+    """``endpoint``'s requests/s over the bare Flask app's, for every run."""
+    return {
+        run: round(
+            endpoints[endpoint]["requests_per_s"]
+            / endpoints["hello (bare Flask)"]["requests_per_s"],
+            2,
+        )
+        for run, endpoints in runs.items()
+    }
+
+
+def api_profile(app_env: dict, result_id: int) -> str:
+    """Where one GET /api/counts/<id> spends its time, in-process (cProfile)."""
+    from config import StagingConfig
+    from web import create_app
+
+    app = create_app(StagingConfig(app_env))
+    client = app.test_client()
+    for _ in range(50):
+        client.get(f"/api/counts/{result_id}")
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    for _ in range(300):
+        client.get(f"/api/counts/{result_id}")
+    profiler.disable()
+    per_request_ms = (time.perf_counter() - started) / 300 * 1000
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(10)
+    lines = [
+        line for line in out.getvalue().splitlines() if re.match(r"\s+\d", line) or "ncalls" in line
+    ]
+    return f"{per_request_ms:.2f} ms per request under the profiler\n" + "\n".join(lines)
+
+
+def seed_result(base: str, page_url: str) -> int:
+    request = urllib.request.Request(
+        f"{base}/api/counts",
+        method="POST",
+        data=json.dumps({"url": page_url}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["id"]
+
+
+def bench_history_scaling(settings: Settings, database: str) -> dict:
+    """GET /history p50 with few rows, then with very many, one request at a
+    time: the page's own cost, free of how connections spread over workers."""
+    app_env = {
+        "APP_SETTINGS": "config.StagingConfig",
+        "SECRET_KEY": "bench-" + "x" * 32,
+        "TRUSTED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": database,
+    }
+    small, large = settings.history_rows
+    port = free_port()
+    figures = {}
+    with server(["gunicorn", "web:app"], app_env, port):
+        for rows in (small, large):
+            load_rows(database, rows)
+            figures[rows] = measure(
+                {
+                    "first_page": (f"http://127.0.0.1:{port}/history", None),
+                    "middle_page": (f"http://127.0.0.1:{port}/history?before={rows // 2}", None),
+                },
+                1,
+                settings,
+            )
+    ratio = figures[large]["first_page"]["p50_ms"] / figures[small]["first_page"]["p50_ms"]
+    middle = figures[large]["middle_page"]["p50_ms"] / figures[small]["middle_page"]["p50_ms"]
+    return {
+        "rows": [small, large],
+        "history_scaling": round(ratio, 2),
+        "history_scaling_middle_page": round(middle, 2),
+        "p50_ms": {
+            str(rows): {page: f["p50_ms"] for page, f in by_page.items()}
+            for rows, by_page in figures.items()
+        },
+    }
+
+
+def load_rows(database: str, rows: int) -> None:
+    """Replace the table's rows with ``rows`` small results, oldest first."""
+    sql(database, "TRUNCATE results RESTART IDENTITY")
+    sql(
+        database,
+        f"""
+        INSERT INTO results (url, requested_url, status, attempts, created_at, updated_at,
+                             finished_at, total_words, unique_words,
+                             result_all, result_no_stop_words)
+        SELECT 'https://example.com/page/' || g, 'https://example.com/page/' || g, 'done', 1,
+               now() - ({rows} - g) * interval '1 second',
+               now() - ({rows} - g) * interval '1 second',
+               now() - ({rows} - g) * interval '1 second',
+               g % 5000, g % 900, '[["word", 3], ["other", 1]]', '[["other", 1]]'
+        FROM generate_series(1, {rows}) AS g""",
+    )
+    sql(database, "ANALYZE results")

@@ -1,0 +1,28 @@
+"""What a benchmark run measures with: its sizes (full or smoke), and the
+app's environment in every benchmark."""
+
+
+class Settings:
+    def __init__(self, smoke: bool):
+        self.smoke = smoke
+        self.min_pages, self.min_bytes = (8, 0) if smoke else (200, 20_000_000)
+        self.rounds = 1 if smoke else 5
+        self.original_rounds = 1 if smoke else 3
+        self.original_pages = 3 if smoke else None  # None: the whole corpus
+        self.wrk_seconds = 1 if smoke else 5
+        self.wrk_runs = 1 if smoke else 3
+        self.connections = [8] if smoke else [8, 32]
+        self.worker_classes = ["gthread"] if smoke else ["gthread", "sync"]
+        self.history_rows = (1_000, 5_000) if smoke else (1_000, 1_000_000)
+        self.hyperfine_runs = 2 if smoke else 10
+
+
+def app_environment(database: str) -> dict:
+    """The web app's settings in every benchmark: staging, on ``database``."""
+    return {
+        "APP_SETTINGS": "config.StagingConfig",
+        "SECRET_KEY": "bench-" + "x" * 32,
+        "TRUSTED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": database,
+        "WORDCOUNT_ALLOW_PRIVATE_HOSTS": "true",
+    }
