@@ -11,7 +11,7 @@ run: $(VENV)/.runtime  ## Serve on http://127.0.0.1:5000 with SQLite, debugger a
 
 test: $(VENV)/.dev  ## The test suite (without the long reliability runs), with coverage
 	rm -rf test-artifacts/coverage && mkdir -p test-artifacts/coverage
-	$(BIN)/python -m pytest -m "not reliability" --cov --cov-report=term
+	$(BIN)/python -m pytest -m "not reliability" --numprocesses 2 --dist loadfile --cov --cov-report=term
 
 test-pgbouncer: $(VENV)/.dev  ## The PostgreSQL tests again, through PgBouncer in transaction mode
 	$(BIN)/python -m tests.with_pgbouncer $(BIN)/python -m pytest -m "postgres and not reliability and not slow" -q

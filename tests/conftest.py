@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -47,7 +48,18 @@ POSTGRES_SERVER = os.environ.get(
 )
 # Test databases start with this prefix, so a leftover one is easy to spot.
 TEST_DATABASE_PREFIX = "hcfa_test_"
-REDIS_SERVER = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def redis_test_url() -> str:
+    """TEST_REDIS_URL. Under pytest-xdist, each worker owns its own
+    database: gw0 the one named, gw1 the number below it, and so on."""
+    url = urlsplit(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    database = int(url.path.strip("/") or 0) - worker
+    return url._replace(path=f"/{database}").geturl()
+
+
+REDIS_SERVER = redis_test_url()
 
 
 def testing_config(database: str, **settings: str) -> TestingConfig:
@@ -58,6 +70,12 @@ def testing_config(database: str, **settings: str) -> TestingConfig:
     if prepared:
         settings["DB_PREPARED_STATEMENTS"] = prepared
     return TestingConfig({"TEST_DATABASE_URL": database, **settings})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The slow tests first: make test's two processes take test files in
+    # this order, so one runs them while the other runs the rest.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 # --- PostgreSQL ----------------------------------------------------------------
