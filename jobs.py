@@ -71,8 +71,9 @@ class Jobs:
     """The job queue of the current app."""
 
     def init_app(self, app: Flask) -> None:
+        url = app.config["REDIS_URL"]
         app.extensions["jobs"] = JobsState(
-            redis=redis_connection(app.config["REDIS_URL"], app.config["REDIS_VERIFY_TLS"]),
+            redis=redis_connection(url, app.config["REDIS_VERIFY_TLS"]) if url else None,
             queue_name=app.config["JOBS_QUEUE"],
         )
         app.cli.add_command(worker_command)
@@ -110,9 +111,7 @@ class Jobs:
 jobs = Jobs()
 
 
-def redis_connection(url: str | None, verify_tls: bool) -> Redis | None:
-    if not url:
-        return None
+def redis_connection(url: str, verify_tls: bool) -> Redis:
     options: dict[str, Any] = {
         # Fail a web request in seconds, not minutes, when Redis is away.
         "socket_connect_timeout": 5,

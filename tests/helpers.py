@@ -44,10 +44,11 @@ def isolate_environment() -> None:
         del os.environ[name]
 
 
-def project_env(**overrides: str) -> dict[str, str]:
+def project_env(**overrides: str | None) -> dict[str, str]:
     """The environment for a subprocess: none of the developer's app
-    settings, and no .env file read (FLASK_SKIP_DOTENV), unless overridden."""
-    env = {k: v for k, v in os.environ.items() if not is_app_setting(k)}
+    settings, and no .env file read (FLASK_SKIP_DOTENV), unless overridden.
+    An override of None removes the variable."""
+    env: dict[str, str | None] = {k: v for k, v in os.environ.items() if not is_app_setting(k)}
     env["PATH"] = f"{BIN_DIR}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONUNBUFFERED"] = "1"
     env["FLASK_SKIP_DOTENV"] = "1"
@@ -56,7 +57,11 @@ def project_env(**overrides: str) -> dict[str, str]:
 
 
 def manage(
-    *args: str, cwd: Path = PROJECT_DIR, timeout: float = 60, input: str | None = None, **env: str
+    *args: str,
+    cwd: Path = PROJECT_DIR,
+    timeout: float = 60,
+    input: str | None = None,
+    **env: str | None,
 ) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", *args],

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, inspect
 
 from config import sqlalchemy_url
-from models import db
+from models import Base, db
 from tests.helpers import (
     PROJECT_DIR,
     copy_project,
@@ -238,7 +238,7 @@ def test_shell_preloads_db_and_every_model(tmp_path):
     ok(manage("db", "upgrade", DATABASE_URL=url))
     script = "print(type(db).__name__, sorted(n for n in dir() if n[:1].isupper()))\n"
     result = manage("shell", input=script, DATABASE_URL=url)
-    models = sorted(mapper.class_.__name__ for mapper in db.Model.registry.mappers)
+    models = sorted(mapper.class_.__name__ for mapper in Base.registry.mappers)
     assert f"SQLAlchemy {models}" in result.stdout
 
 

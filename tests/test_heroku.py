@@ -131,7 +131,7 @@ def test_sigterm_lets_an_in_flight_request_finish(postgres_url, tmp_path):
         "    return 'finished'\n"
     )
     dyno, url = web_dyno(tmp_path, "web.1", postgres_url, extra_code=slow_app)
-    outcome = {}
+    outcome: dict[str, tuple[int, object, bytes]] = {}
     try:
         wait_for_http(url + "/healthz", process=dyno.process)
         client = threading.Thread(target=lambda: outcome.update(response=request(url + "/slow")))

@@ -11,6 +11,7 @@ from rq import Retry, Worker
 from rq.exceptions import StopRequested
 from rq.job import JobStatus
 from sqlalchemy.exc import StatementError
+from sqlalchemy.pool import QueuePool
 
 from jobs import AppWorker, forget_inherited_connections, jobs, redis_connection
 from models import db
@@ -46,12 +47,19 @@ def test_after_a_fork_the_pool_forgets_the_parents_connections(app):
     with app.app_context():
         pooled = db.engine.raw_connection()
         parents = pooled.driver_connection
+        assert parents is not None
         pooled.close()  # back into the pool
-        assert db.engine.pool.checkedin() == 1
+        assert pooled_connections() == 1
         forget_inherited_connections()
-        assert db.engine.pool.checkedin() == 0
+        assert pooled_connections() == 0
         assert not parents.closed  # the parent's to close, not the child's
         parents.close()
+
+
+def pooled_connections() -> int:
+    pool = db.engine.pool  # a new one after each dispose()
+    assert isinstance(pool, QueuePool)
+    return pool.checkedin()
 
 
 def test_the_worker_needs_redis_url_and_says_so():
@@ -62,7 +70,8 @@ def test_the_worker_needs_redis_url_and_says_so():
 
 def test_fetch_finds_a_job_by_id_until_redis_forgets_it(queue_context):
     job = jobs.queue().enqueue(job_probe.sleep, 0)
-    assert jobs.fetch(job.id).id == job.id
+    fetched = jobs.fetch(job.id)
+    assert fetched is not None and fetched.id == job.id
     job.delete()
     assert jobs.fetch(job.id) is None
 
@@ -86,8 +95,11 @@ def test_worker_concurrency_runs_that_many_jobs_at_once(queue_context, start_wor
     )
     for job in queued:
         job.refresh()
+    starts = [job.started_at for job in queued if job.started_at]
+    ends = [job.ended_at for job in queued if job.ended_at]
+    assert len(starts) == len(ends) == 3
     # Every job started before any ended: they ran side by side.
-    assert max(job.started_at for job in queued) < min(job.ended_at for job in queued)
+    assert max(starts) < min(ends)
 
 
 def test_sigterm_stops_the_worker_within_herokus_30_seconds_and_requeues_the_job(

@@ -62,6 +62,7 @@ def test_a_connection_closed_on_this_side_counts_as_closed(app):
     with app.app_context():
         connection = db.engine.raw_connection()
         psycopg_connection = connection.driver_connection
+        assert psycopg_connection is not None
         assert closed_by_server(psycopg_connection) is False
         psycopg_connection.close()
         assert closed_by_server(psycopg_connection) is True

@@ -7,7 +7,7 @@ from sqlalchemy import text
 import pages
 from config import ProductionConfig, TestingConfig
 from errors import AppError
-from models import db
+from models import Base, db
 from web import create_app, shell_context
 
 PRODUCTION_ENV = {
@@ -242,7 +242,7 @@ def test_shell_context_preloads_db_and_every_model(app):
     with app.app_context():
         context = shell_context()
     assert context["db"] is db
-    models = {mapper.class_ for mapper in db.Model.registry.mappers}
+    models = {mapper.class_ for mapper in Base.registry.mappers}
     assert {value for name, value in context.items() if name != "db"} == models
 
 

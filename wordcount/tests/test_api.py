@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -30,7 +30,7 @@ def test_post_counts_a_page_and_stores_it(client, local_site, stored_rows):
         {"word": "sat", "count": 1},
     ]
     assert body["top_words_all"][0] == {"word": "the", "count": 3}
-    assert datetime.fromisoformat(body["created_at"]).utcoffset().total_seconds() == 0
+    assert datetime.fromisoformat(body["created_at"]).utcoffset() == timedelta(0)
     assert datetime.fromisoformat(body["finished_at"]) >= datetime.fromisoformat(body["created_at"])
     assert stored_rows() == 1
 

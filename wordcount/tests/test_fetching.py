@@ -334,7 +334,7 @@ def test_normalize_url_accepts_only_http_urls_or_says_invalid_url(raw):
 
 
 def test_a_resolver_answer_with_no_addresses_is_fetch_failed(monkeypatch):
-    monkeypatch.setattr(fetching.socket, "getaddrinfo", lambda *args, **kwargs: [])
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: [])
     error = fetch_error("http://empty.test/", FetchLimits(allow_private_hosts=False))
     assert (error.code, error.message) == ("fetch_failed", "The host 'empty.test' has no address.")
 

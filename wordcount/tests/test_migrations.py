@@ -12,7 +12,7 @@ def test_results_columns_are_jsonb_on_postgresql(postgres_url):
     assert manage("db", "upgrade", DATABASE_URL=postgres_url).returncode == 0
     engine = create_engine(sqlalchemy_url(postgres_url))
     with engine.connect() as connection:
-        types = dict(
+        types: dict[str, str] = dict(
             connection.execute(
                 text(
                     "SELECT column_name, data_type FROM information_schema.columns "

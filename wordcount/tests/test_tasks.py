@@ -1,14 +1,14 @@
 """Counting off the request path: 202 and a worker, Prefer: wait,
 Idempotency-Key, running a job twice, the failure callback and the sweep."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from redis import Redis
 from rq.exceptions import AbandonedJobError
 from rq.job import Job, JobStatus
 from rq.timeouts import JobTimeoutException
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from config import TestingConfig
 from jobs import jobs
@@ -133,13 +133,18 @@ def test_a_failed_enqueue_keeps_the_count_and_the_sweep_queues_it(
     with queue_app.app_context():
         assert sweep()["requeued"] == 0  # not stale yet
         assert sweep(utc_now() + STALE_AFTER + timedelta(seconds=1))["requeued"] == 1
-        assert jobs.fetch(job_id(result_id)).get_status() == JobStatus.QUEUED
+        assert job_status(result_id) == JobStatus.QUEUED
 
 
 # --- The sweep -----------------------------------------------------------------
 
 
-def later() -> object:
+def job_status(result_id: int) -> JobStatus | None:
+    job = jobs.fetch(job_id(result_id))
+    return job.get_status() if job is not None else None
+
+
+def later() -> datetime:
     return utc_now() + STALE_AFTER + timedelta(seconds=1)
 
 
@@ -154,7 +159,7 @@ def test_the_sweep_requeues_a_count_whose_job_is_gone(queue_app):
     result_id = add_row(queue_app, status=Status.RUNNING, attempts=1)
     with queue_app.app_context():
         assert sweep(later())["requeued"] == 1
-        assert jobs.fetch(job_id(result_id)).get_status() == JobStatus.QUEUED
+        assert job_status(result_id) == JobStatus.QUEUED
     assert stored(queue_app, result_id).status == Status.QUEUED
 
 
@@ -183,7 +188,9 @@ def test_running_a_count_twice_fetches_once_and_stores_one_result(app, local_sit
     url = local_site.add("/cats", PAGE)
     result_id = add_row(app)
     with app.app_context():
-        db.session.execute(Result.__table__.update().values(url=url, requested_url=url))
+        db.session.execute(
+            update(Result).where(Result.id == result_id).values(url=url, requested_url=url)
+        )
         db.session.commit()
         run_count(result_id)
         run_count(result_id)
@@ -219,10 +226,10 @@ def test_the_failure_callback_fails_the_count_once_rq_gives_up(app, exc_type, co
     job = Job.create(run_count, args=(result_id,), connection=Redis(), timeout=60)
     with app.app_context():
         job.retries_left = 1
-        count_failed(job, None, exc_type, exc_type(), None)
-        assert db.session.get(Result, result_id).status == Status.RUNNING  # RQ retries it
+        count_failed(job, job.connection, exc_type, exc_type(), None)
+        assert db.session.get_one(Result, result_id).status == Status.RUNNING  # RQ retries it
         job.retries_left = 0
-        count_failed(job, None, exc_type, exc_type(), None)
+        count_failed(job, job.connection, exc_type, exc_type(), None)
     row = stored(app, result_id)
     assert (row.status, row.error_code) == (Status.FAILED, code)
 
