@@ -14,7 +14,7 @@ test: $(VENV)/.dev  ## The test suite (without the long reliability runs), with 
 	$(BIN)/python -m pytest -m "not reliability" --numprocesses 2 --dist loadfile --cov --cov-report=term
 
 test-pgbouncer: $(VENV)/.dev  ## The PostgreSQL tests again, through PgBouncer in transaction mode
-	$(BIN)/python -m tests.with_pgbouncer $(BIN)/python -m pytest -m "postgres and not reliability and not slow" -q
+	$(BIN)/python -m tests.with_pgbouncer $(BIN)/python -m pytest -m "postgres and not reliability and not slow" -q --numprocesses 2 --dist loadfile
 
 lint: $(VENV)/.dev  ## ruff's lint rules, its formatting and mypy, as the pre-commit hooks run them
 	$(BIN)/ruff check .

@@ -5,6 +5,7 @@ requests on SIGTERM before Heroku's SIGKILL 30 seconds later.
 """
 
 import os
+import signal
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 
@@ -26,3 +27,28 @@ accesslog = "-"
 errorlog = "-"
 # Heroku's router gives each request an X-Request-ID: log it to trace requests.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}i)s'
+
+
+# gunicorn loses a stop signal that reaches a worker between its fork and the
+# moment it installs its own handlers (benoitc/gunicorn#1910): the master's
+# handler, inherited, queues the signal where no one reads it, and the dyno then
+# takes graceful_timeout to stop. Heroku's SIGTERM goes to every process at
+# once, so a worker that exits on it may be replaced just before the master
+# stops, and the replacement is in that window. So the master holds the stop
+# signals while it forks, and each worker lets them in once its handlers are
+# in place: a held SIGTERM is then delivered, and the worker exits at once.
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGQUIT}
+
+
+def on_starting(server: object) -> None:
+    os.register_at_fork(
+        after_in_parent=lambda: signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    )
+
+
+def pre_fork(server: object, worker: object) -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+
+def post_worker_init(worker: object) -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)

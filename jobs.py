@@ -13,11 +13,14 @@ re-queued by RQ's ``Retry``, well within Heroku's 30 seconds.
 
 import contextlib
 import logging
+import math
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from types import FrameType
 from typing import Any
 
 import click
@@ -138,6 +141,8 @@ class AppWorker(HerokuWorker):
         kwargs.setdefault("worker_ttl", WORKER_TTL)
         kwargs.setdefault("job_monitoring_interval", JOB_MONITORING_INTERVAL)
         super().__init__(*args, **kwargs)
+        # When the handling of the first stop signal ended (inf while it runs).
+        self._stop_handled_at = math.inf
 
     def _install_signal_handlers(self) -> None:
         super()._install_signal_handlers()  # type: ignore[no-untyped-call]  # unannotated in RQ
@@ -145,6 +150,26 @@ class AppWorker(HerokuWorker):
         # one sent in between waits for RQ's handlers: now they are in place.
         with contextlib.suppress(StopRequested):  # one was waiting: see _shutdown
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        self._stop_handled_at = math.inf
+        try:
+            super().request_stop(signum, frame)  # type: ignore[no-untyped-call]  # unannotated in RQ
+        finally:
+            self._stop_handled_at = time.monotonic()
+
+    def request_force_stop(self, signum: int, frame: FrameType | None) -> None:
+        # Heroku's SIGTERM reaches every process of the dyno, and the pool
+        # sends each worker a SIGINT too. RQ takes a second signal within a
+        # second of the first for such a duplicate, but counts from the start
+        # of the first one's handling, which waits for the scheduler process
+        # to exit: when that takes longer, the duplicate became a cold
+        # shutdown, which SIGKILLs the running job instead of re-queueing it.
+        # Count from the end of that handling instead.
+        if time.monotonic() - self._stop_handled_at < 1:
+            self.log.debug("Worker %s: duplicate stop signal ignored", self.name)
+            return
+        super().request_force_stop(signum, frame)
 
     def _shutdown(self) -> None:
         # RQ's signal handler raises StopRequested when no job runs, from

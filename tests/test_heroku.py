@@ -148,6 +148,31 @@ def test_sigterm_lets_an_in_flight_request_finish(postgres_url, tmp_path):
     assert stopped_after < 30  # Heroku sends SIGKILL 30 s after SIGTERM
 
 
+def test_sigterm_stops_a_worker_that_is_still_booting_at_once(postgres_url, tmp_path):
+    # gunicorn loses a signal that arrives between a worker's fork and its own
+    # handlers (benoitc/gunicorn#1910); a post_fork pause holds the worker there.
+    manage("db", "upgrade", DATABASE_URL=heroku_url(postgres_url))
+    booting = tmp_path / "booting"
+    config = tmp_path / "slow_boot.conf.py"
+    config.write_text(
+        f"exec(open({str(PROJECT_DIR / 'gunicorn.conf.py')!r}).read())\n"
+        "import pathlib, time\n"
+        "def post_fork(server, worker):\n"
+        f"    pathlib.Path({str(booting)!r}).touch()\n"
+        "    time.sleep(2)\n"
+    )
+    dyno, _ = web_dyno(
+        tmp_path, "web.1", postgres_url, WEB_CONCURRENCY="1", GUNICORN_CMD_ARGS=f"-c {config}"
+    )
+    wait_until(booting.exists, timeout=30, what="the worker to start booting")
+    stopping = time.monotonic()
+    exit_status = dyno.stop()
+    stopped_after = time.monotonic() - stopping
+    assert exit_status == 0
+    assert "SIGKILL" not in dyno.output
+    assert stopped_after < 10  # not gunicorn's graceful_timeout (25 s), then SIGKILL
+
+
 def test_production_redirects_plain_http_and_sends_security_headers(postgres_url, tmp_path):
     manage("db", "upgrade", DATABASE_URL=heroku_url(postgres_url))
     dyno, url = web_dyno(tmp_path, "web.1", postgres_url, APP_SETTINGS="config.ProductionConfig")

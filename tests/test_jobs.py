@@ -1,9 +1,10 @@
 """Background jobs: the queue, the worker process, its shutdown and its TLS."""
 
+import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from redis import Redis
@@ -275,3 +276,40 @@ def test_a_failed_maintenance_task_stops_the_worker_only_when_asked_to(
     worker._shutdown_requested_date = datetime.now(UTC)  # as RQ's SIGTERM handler sets it
     with pytest.raises(StopRequested):
         worker.run_maintenance_tasks()
+
+
+@pytest.fixture
+def stop_handlers_restored():
+    """Calling a worker's stop handler installs RQ's handlers in this process."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+def test_a_duplicate_stop_signal_is_ignored_even_after_a_slow_warm_shutdown(
+    queue_context, monkeypatch, stop_handlers_restored
+):
+    # Heroku's SIGTERM and the pool's SIGINT both reach a worker. The first
+    # one's handling waits for the scheduler process to exit; say 2 s.
+    worker = AppWorker([jobs.queue()], connection=jobs.connection)
+
+    def slow_shutdown():
+        started = worker._shutdown_requested_date
+        assert started is not None
+        worker._shutdown_requested_date = started - timedelta(seconds=2)
+
+    monkeypatch.setattr(worker, "_shutdown", slow_shutdown)
+    worker.request_stop(signal.SIGTERM, None)
+    worker.request_force_stop(signal.SIGINT, None)  # no cold shutdown (SystemExit)
+
+
+def test_a_second_stop_signal_a_second_later_is_a_cold_shutdown(
+    queue_context, monkeypatch, stop_handlers_restored
+):
+    worker = AppWorker([jobs.queue()], connection=jobs.connection)
+    monkeypatch.setattr(worker, "_shutdown", lambda: None)
+    worker.request_stop(signal.SIGTERM, None)
+    time.sleep(1.05)
+    with pytest.raises(SystemExit):
+        worker.request_force_stop(signal.SIGINT, None)
