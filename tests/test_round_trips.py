@@ -77,8 +77,8 @@ def test_a_connection_the_server_closed_is_replaced_without_an_error(
         database = db.engine.url.database
     with postgres_admin.connect() as connection:  # what a server restart does to a backend
         connection.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            text(  # and wait up to 5 s for each to exit, as a restart would
+                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
                 "WHERE datname = :name AND pid <> pg_backend_pid()"
             ),
             {"name": database},
