@@ -17,11 +17,14 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import psycopg
+from redis import Redis
+from rq import Worker
 
 from wordcount.bench.processes import PROJECT_DIR, free_port, redis_server, server
 
@@ -32,7 +35,6 @@ class Scenario:
         self.slow_worker_processes = 4 if smoke else 8
         self.drain_jobs, self.drain_page_seconds = (4, 0.2) if smoke else (16, 1.0)
         self.drain_processes = (1, 2) if smoke else (1, 2, 4)
-        self.quiet_probes = 20 if smoke else 200
         self.round_trips = 5 if smoke else 30
 
 
@@ -113,6 +115,14 @@ def wait_for(condition, timeout: float, what: str, interval: float = 0.02) -> fl
     raise SystemExit(f"Error: timed out after {timeout} s waiting for {what}")
 
 
+def wait_for_workers(redis_url: str, processes: int) -> None:
+    """Until every worker process has registered with Redis: on Heroku the
+    worker dyno is up before traffic comes, and on another machine, so its
+    start-up must not weigh on the web dyno's figures."""
+    with Redis.from_url(redis_url) as redis:
+        wait_for(lambda: Worker.count(connection=redis) >= processes, 60, "the workers to start")
+
+
 def empty(database: str) -> None:
     with psycopg.connect(database, autocommit=True) as connection:
         connection.execute("TRUNCATE results RESTART IDENTITY")
@@ -139,44 +149,68 @@ def worker(env: dict, processes: int):
 # --- The scenarios ---------------------------------------------------------------
 
 
-def head_of_line(base: str, site: str, database: str, scenario: Scenario) -> dict:
-    """POST and /healthz latencies while ``slow_counts`` counts of a slow page
-    are submitted at once, against /healthz on the quiet app.
+def probe_healthz(
+    base: str, pool: ThreadPoolExecutor, go_on: Callable[[], bool]
+) -> list[tuple[float, float]]:
+    """(started, seconds) of each /healthz probe, one every 20 ms while
+    ``go_on()``, ``started`` counted from the first.
 
-    /healthz is probed open-loop: a probe starts every 20 ms whether or not
-    the last one answered, so a stalled server shows in every probe that
-    waited, not in one (coordinated omission)."""
+    Open-loop: a probe starts on time whether or not the last one answered,
+    so a stalled server shows in every probe that waited, not in one
+    (coordinated omission)."""
+    first = time.monotonic()
+    probes = []
+    while go_on():
+        probes.append((time.monotonic() - first, pool.submit(call, f"{base}/healthz")))
+        time.sleep(0.02)
+    return [(started, probe.result()[1]) for started, probe in probes]
+
+
+def head_of_line(base: str, site: str, scenario: Scenario) -> tuple[dict, float]:
+    """POST and /healthz latencies while ``slow_counts`` counts of a slow page
+    are submitted at once, against /healthz on the quiet app, probed the same
+    way for as long; and when the first POST was sent (time.monotonic)."""
     for _ in range(20):  # every worker thread's first connection, not measured
         call(f"{base}/healthz")
-    quiet = [call(f"{base}/healthz")[1] for _ in range(scenario.quiet_probes)]
     page = f"{site}/{int(scenario.slow_seconds * 1000)}/page"
     with ThreadPoolExecutor(400) as probes_pool, ThreadPoolExecutor(scenario.slow_counts) as pool:
+        started = time.monotonic()
+        quiet = probe_healthz(
+            base, probes_pool, lambda: time.monotonic() - started < scenario.slow_seconds
+        )
         started = time.monotonic()
         posts = [
             pool.submit(call, f"{base}/api/counts", {"url": page})
             for _ in range(scenario.slow_counts)
         ]
-        probes = []
-        # Probe for as long as the POSTs take, and a slow page takes, at least.
-        while (
-            not all(post.done() for post in posts)
-            or time.monotonic() - started < scenario.slow_seconds
-        ):
-            probes.append(probes_pool.submit(call, f"{base}/healthz"))
-            time.sleep(0.02)
+        # For as long as the POSTs take, and a slow page takes, at least.
+        loaded = probe_healthz(
+            base,
+            probes_pool,
+            lambda: (
+                not all(post.done() for post in posts)
+                or time.monotonic() - started < scenario.slow_seconds
+            ),
+        )
         probed = time.monotonic() - started
         post_results = [post.result() for post in posts]
-        probe_seconds = [probe.result()[1] for probe in probes]
+    quiet_p99, loaded_p99 = p99_ms([s for _, s in quiet]), p99_ms([s for _, s in loaded])
     return {
         "post_statuses": sorted({status for status, _ in post_results}),
         "post_p50_ms": p50_ms([s for _, s in post_results]),
         "post_p99_ms": p99_ms([s for _, s in post_results]),
-        "healthz_quiet_p99_ms": p99_ms(quiet),
-        "healthz_loaded_p99_ms": p99_ms(probe_seconds),
-        "healthz_p99_ratio": round(p99_ms(probe_seconds) / p99_ms(quiet), 2),
-        "healthz_probes": len(probe_seconds),
+        "healthz_quiet_p99_ms": quiet_p99,
+        "healthz_loaded_p99_ms": loaded_p99,
+        "healthz_p99_ratio": round(loaded_p99 / quiet_p99, 2),
+        "healthz_quiet_probes": len(quiet),
+        "healthz_probes": len(loaded),
+        # Where the tail is: [seconds after the first POST, ms] of the slowest.
+        "healthz_slowest": [
+            [round(at, 2), round(seconds * 1000, 1)]
+            for at, seconds in sorted(loaded, key=lambda probe: -probe[1])[:5]
+        ],
         "probed_s": round(probed, 1),
-    }
+    }, started
 
 
 def drain_rate(
@@ -243,12 +277,12 @@ def bench_background(app_env: dict, database: str, smoke: bool) -> dict:
             with server(["gunicorn", "web:app"], mode_env, port):
                 base = f"http://127.0.0.1:{port}"
                 if mode == "inline":
-                    results["inline"] = head_of_line(base, site, database, scenario)
+                    results["inline"], _ = head_of_line(base, site, scenario)
                     results["inline_post_p50_ms"] = inline_post_ms(base, site, scenario)
                     continue
                 with worker(mode_env, scenario.slow_worker_processes):
-                    submitted = time.monotonic()
-                    results["queued"] = head_of_line(base, site, database, scenario)
+                    wait_for_workers(redis, scenario.slow_worker_processes)
+                    results["queued"], submitted = head_of_line(base, site, scenario)
                     drained = wait_for(
                         lambda: statuses(database).get("done", 0) == scenario.slow_counts,
                         600,
@@ -284,7 +318,9 @@ def report_lines(b: dict) -> list[str]:
         "",
         f"{b['slow_counts']} counts submitted at once of a page that takes "
         f"{b['slow_seconds']} s to answer, to gunicorn as the Procfile runs it, while "
-        f"`/healthz` is probed every 20 ms:",
+        f"`/healthz` is probed every 20 ms (open-loop); quiet is the same probing for as "
+        f"long before the POSTs. The worker processes have started before the quiet "
+        f"probes (on Heroku they are on a dyno of their own):",
         "",
         "| | POST p50 ms | POST p99 ms | /healthz p99 ms, quiet | under load | ratio |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -296,9 +332,10 @@ def report_lines(b: dict) -> list[str]:
         f"{q['healthz_p99_ratio']} |",
         "",
         f"POST statuses: inline {i['post_statuses']}, queued {q['post_statuses']}. "
-        f"`/healthz` probes: inline {i['healthz_probes']} in {i['probed_s']} s, queued "
-        f"{q['healthz_probes']} in {q['probed_s']} s. Every queued count was done "
-        f"{q['all_done_s']} s after the first POST.",
+        f"`/healthz` probes under load: inline {i['healthz_probes']} in {i['probed_s']} s, "
+        f"queued {q['healthz_probes']} in {q['probed_s']} s. Every queued count was done "
+        f"{q['all_done_s']} s after the first POST. The slowest probes under load, "
+        f"[seconds after the first POST, ms]: queued {q['healthz_slowest']}.",
         "",
         f"Jobs drained per second, {b['drain_jobs']} counts of a page that takes "
         f"{b['drain_page_seconds']} s, queued before the worker starts: {rates}. "

@@ -20,23 +20,28 @@ RESULT_BY_ID = """
 """
 
 
+NAMES = (
+    "id",
+    "url",
+    "status",
+    "created_at",
+    "finished_at",
+    "total_words",
+    "unique_words",
+    "top_words",
+    "top_words_all",
+)
+
+
 @app.get("/<int:result_id>")
 def result(result_id: int):
     if not hasattr(connections, "db"):
         connections.db = psycopg.connect(DATABASE_URL, autocommit=True)
-    row = connections.db.execute(RESULT_BY_ID, (result_id,)).fetchone()
-    names = (
-        "id",
-        "url",
-        "status",
-        "created_at",
-        "finished_at",
-        "total_words",
-        "unique_words",
-        "top_words",
-        "top_words_all",
-    )
-    body = dict(zip(names, row, strict=True))
+    return result_body(connections.db.execute(RESULT_BY_ID, (result_id,)).fetchone())
+
+
+def result_body(row) -> dict:
+    body = dict(zip(NAMES, row, strict=True))
     body["created_at"] = body["created_at"].isoformat()
     body["finished_at"] = body["finished_at"].isoformat()
     for key in ("top_words", "top_words_all"):

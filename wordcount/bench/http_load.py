@@ -19,6 +19,9 @@ from wordcount.bench.settings import Settings, app_environment
 # The reference apps, served by gunicorn from the project folder.
 HELLO_APP = "wordcount.bench.hello:app"
 HELLO_DB_APP = "wordcount.bench.hello_db:app"
+HELLO_SESSION_APP = "wordcount.bench.hello_session:app"
+ONE_QUERY = "one raw query (bare Flask)"
+ONE_SESSION_QUERY = "one session query (bare Flask-SQLAlchemy)"
 
 
 def wrk(url: str, connections: int, seconds: int, script: Path | None = None) -> dict:
@@ -147,13 +150,14 @@ def bench_http(pages, settings: Settings, database: str, folder: Path) -> dict:
     ):
         for worker_class in settings.worker_classes:
             extra = [] if worker_class == "gthread" else ["--worker-class", worker_class]
-            app_port, hello_port, hello_db_port = free_port(), free_port(), free_port()
+            app_port, hello_port, hello_db_port, session_port = (free_port() for _ in range(4))
             base = f"http://127.0.0.1:{app_port}"
             reference = ["gunicorn", *extra]
             with (
                 server(["gunicorn", "web:app", *extra], app_env, app_port) as master,
                 server([*reference, HELLO_APP], app_env, hello_port),
                 server([*reference, HELLO_DB_APP], app_env, hello_db_port),
+                server([*reference, HELLO_SESSION_APP], app_env, session_port),
             ):
                 result_id = seed_result(base, page_url)
                 targets = {
@@ -163,10 +167,8 @@ def bench_http(pages, settings: Settings, database: str, folder: Path) -> dict:
                     "GET /history": (f"{base}/history", None),
                     "POST /api/counts": (f"{base}/api/counts", script),
                     "hello (bare Flask)": (f"http://127.0.0.1:{hello_port}/", None),
-                    "one raw query (bare Flask)": (
-                        f"http://127.0.0.1:{hello_db_port}/{result_id}",
-                        None,
-                    ),
+                    ONE_QUERY: (f"http://127.0.0.1:{hello_db_port}/{result_id}", None),
+                    ONE_SESSION_QUERY: (f"http://127.0.0.1:{session_port}/{result_id}", None),
                 }
                 for connections in settings.connections:
                     results["runs"][f"{worker_class}/c{connections}"] = measure(
@@ -177,28 +179,23 @@ def bench_http(pages, settings: Settings, database: str, folder: Path) -> dict:
     last = f"gthread/c{settings.connections[-1]}"
     results["floor_ratios"] = ratios(results["runs"], "GET /api/counts/<id>")
     results["floor_ratio"] = results["floor_ratios"][last]
-    results["one_query_ratios"] = ratios(results["runs"], "one raw query (bare Flask)")
+    results["one_query_ratios"] = ratios(results["runs"], ONE_QUERY)
     results["one_query_ratio"] = results["one_query_ratios"][last]
-    results["vs_one_query_ratios"] = {
-        run: round(
-            endpoints["GET /api/counts/<id>"]["requests_per_s"]
-            / endpoints["one raw query (bare Flask)"]["requests_per_s"],
-            2,
-        )
-        for run, endpoints in results["runs"].items()
-    }
+    results["vs_one_query_ratios"] = ratios(results["runs"], "GET /api/counts/<id>", ONE_QUERY)
     results["vs_one_query"] = results["vs_one_query_ratios"][last]
+    results["session_vs_one_query_ratios"] = ratios(results["runs"], ONE_SESSION_QUERY, ONE_QUERY)
+    results["vs_one_session_query_ratios"] = ratios(
+        results["runs"], "GET /api/counts/<id>", ONE_SESSION_QUERY
+    )
     results["api_profile"] = api_profile(app_env, result_id)
     return results
 
 
-def ratios(runs: dict, endpoint: str) -> dict:
-    """``endpoint``'s requests/s over the bare Flask app's, for every run."""
+def ratios(runs: dict, endpoint: str, reference: str = "hello (bare Flask)") -> dict:
+    """``endpoint``'s requests/s over ``reference``'s, for every run."""
     return {
         run: round(
-            endpoints[endpoint]["requests_per_s"]
-            / endpoints["hello (bare Flask)"]["requests_per_s"],
-            2,
+            endpoints[endpoint]["requests_per_s"] / endpoints[reference]["requests_per_s"], 2
         )
         for run, endpoints in runs.items()
     }

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from wordcount.bench import background
-from wordcount.bench.http_load import HELLO_DB_APP, load_rows, measure
+from wordcount.bench.http_load import HELLO_DB_APP, ONE_QUERY, load_rows, measure
 from wordcount.bench.processes import free_port, server
 from wordcount.bench.settings import Settings, app_environment
 
@@ -146,14 +146,14 @@ def bench_network(settings: Settings, database: str) -> dict:
             latency = measure(
                 {
                     "GET /api/counts/<id>": (f"{base}/api/counts/1", None),
-                    "one raw query (bare Flask)": (f"http://127.0.0.1:{raw_port}/1", None),
+                    ONE_QUERY: (f"http://127.0.0.1:{raw_port}/1", None),
                 },
                 1,
                 settings,
             )
     results["p50_ms"] = {name: run["p50_ms"] for name, run in latency.items()}
     results["p50_vs_one_query"] = round(
-        results["p50_ms"]["GET /api/counts/<id>"] / results["p50_ms"]["one raw query (bare Flask)"],
+        results["p50_ms"]["GET /api/counts/<id>"] / results["p50_ms"][ONE_QUERY],
         2,
     )
     return results
