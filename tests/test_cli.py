@@ -135,6 +135,29 @@ def test_newcomer_workflow_add_a_table_then_a_column(empty_database, tmp_path):
     assert tables(empty_database) - {"alembic_version"} == set()
 
 
+def test_a_revision_writes_the_apps_column_types_as_sqlalchemy_types(empty_database, tmp_path):
+    # A revision that imported models.UTCDateTime would break once the type
+    # is renamed or removed; migrations/env.py renders its base type instead.
+    project = copy_project(tmp_path / "myapp")
+    db_url = {"cwd": project, "DATABASE_URL": empty_database}
+    ok(manage("db", "upgrade", **db_url))
+    models = project / "models.py"
+    models.write_text(
+        models.read_text()
+        + PROBE_MODEL
+        + "    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)\n"
+    )
+
+    ok(manage("db", "migrate", "-m", "Add probe", **db_url))
+    (revision,) = (project / "migrations" / "versions").glob("*_add_probe.py")
+    assert "sa.Column('seen_at', sa.DateTime(timezone=True), nullable=True)" in (
+        revision.read_text()
+    )
+    assert "models" not in revision.read_text()
+    ok(manage("db", "upgrade", **db_url))
+    assert "seen_at" in columns(empty_database, "migration_probe")
+
+
 def test_migrate_without_model_changes_writes_no_revision(tmp_path):
     # In the project itself: its models and its migrations agree.
     versions = PROJECT_DIR / "migrations" / "versions"
