@@ -9,6 +9,9 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, overload
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
 T = TypeVar("T")
 
 DEFAULT_SETTINGS = "config.DevelopmentConfig"
@@ -30,6 +33,32 @@ def sqlalchemy_url(url: str) -> str:
     for scheme in ("postgres://", "postgresql://"):
         if url.startswith(scheme):
             return "postgresql+psycopg://" + url.removeprefix(scheme)
+    return url
+
+
+def scheme_of(url: str) -> str:
+    """A URL setting's error names its scheme alone: the rest may hold a password."""
+    scheme, separator, _ = url.partition("://")
+    return f"one with {scheme}://" if separator else "one without a scheme"
+
+
+def database_url_setting(name: str, url: str) -> str:
+    """``url``, once SQLAlchemy can read it and its driver is installed."""
+    try:
+        make_url(sqlalchemy_url(url)).get_dialect().import_dbapi()
+    except (ArgumentError, NoSuchModuleError, ImportError):
+        raise ConfigError(
+            f"{name} must be a database URL such as postgres://user:password@host:5432/name "
+            f"or sqlite:///name.sqlite3, not {scheme_of(url)}"
+        ) from None
+    return url
+
+
+def redis_url_setting(name: str, url: str | None) -> str | None:
+    if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"{name} must be a redis://, rediss:// or unix:// URL, not {scheme_of(url)}"
+        )
     return url
 
 
@@ -113,7 +142,7 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = self.engine_options(env)
         self.TRUSTED_HOSTS = self.trusted_hosts(env)
         # Background jobs (jobs.py): off, and run inline, without REDIS_URL.
-        self.REDIS_URL = env.text("REDIS_URL")
+        self.REDIS_URL = redis_url_setting("REDIS_URL", env.text("REDIS_URL"))
         self.REDIS_VERIFY_TLS = env.flag("REDIS_VERIFY_TLS", True)
         self.WORKER_CONCURRENCY = env.integer("WORKER_CONCURRENCY", 4, minimum=1)
 
@@ -126,7 +155,9 @@ class Config:
 
     def database_url(self, env: Environment) -> str:
         # Relative SQLite paths live in the app's instance/ folder (git-ignored).
-        return env.text("DATABASE_URL", "sqlite:///development.sqlite3")
+        return database_url_setting(
+            "DATABASE_URL", env.text("DATABASE_URL", "sqlite:///development.sqlite3")
+        )
 
     def engine_options(self, env: Environment) -> dict[str, Any]:
         if not self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
@@ -165,7 +196,7 @@ class TestingConfig(Config):
     TESTING = True
 
     def database_url(self, env: Environment) -> str:
-        return env.text("TEST_DATABASE_URL", "sqlite://")
+        return database_url_setting("TEST_DATABASE_URL", env.text("TEST_DATABASE_URL", "sqlite://"))
 
 
 class ProductionConfig(Config):
@@ -189,10 +220,10 @@ class ProductionConfig(Config):
         return key
 
     def database_url(self, env: Environment) -> str:
-        return env.required(
-            "DATABASE_URL",
-            "add PostgreSQL with heroku addons:create heroku-postgresql",
+        url = env.required(
+            "DATABASE_URL", "add PostgreSQL with heroku addons:create heroku-postgresql"
         )
+        return database_url_setting("DATABASE_URL", url)
 
     def trusted_hosts(self, env: Environment) -> list[str]:
         # Redirects and absolute URLs are built from the Host header: accept

@@ -26,7 +26,7 @@ from typing import Any
 import click
 from flask import Flask, current_app, has_app_context
 from flask.cli import with_appcontext
-from redis import Redis
+from redis import Redis, RedisError
 from rq import Queue
 from rq.exceptions import StopRequested
 from rq.job import Job
@@ -227,6 +227,28 @@ class AppWorkerPool(WorkerPool):
             self._install_signal_handlers()  # type: ignore[no-untyped-call]  # unannotated in RQ
 
 
+def wait_for_redis(connection: Redis, seconds: float) -> None:
+    """Return once Redis answers, or fail in one line after ``seconds``.
+
+    A worker dyno can start before Redis answers (both restarted, a
+    maintenance). Started regardless, RQ's pool would restart its crashing
+    workers in a loop, a traceback each; this waits instead, then exits,
+    and Heroku starts the dyno again later. A worker already running rides
+    out an outage: RQ retries its connection."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            connection.ping()
+            return
+        except RedisError as error:
+            if time.monotonic() >= deadline:
+                raise click.ClickException(
+                    f"Redis did not answer within {seconds:g} s: {error}"
+                ) from None
+            log.warning("Waiting for Redis: %s", error)
+            time.sleep(1)
+
+
 def release_stop_signals_below(pool_pid: int) -> None:
     """After a fork below the pool's workers (a worker's scheduler, its work
     horses): let in the stop signals, which the worker may still hold."""
@@ -252,14 +274,23 @@ def forget_inherited_connections() -> None:
     help="Worker processes (default: WORKER_CONCURRENCY).",
 )
 @click.option("--burst", is_flag=True, help="Exit once the queue is empty.")
+@click.option(
+    "--wait-for-redis",
+    "redis_wait",
+    type=click.FloatRange(0),
+    default=30,
+    show_default=True,
+    help="Seconds to wait for Redis to answer at start before giving up.",
+)
 @with_appcontext
-def worker_command(concurrency: int | None, burst: bool) -> None:
+def worker_command(concurrency: int | None, burst: bool, redis_wait: float) -> None:
     """Run the background job worker (the Procfile's worker process)."""
     if not jobs.enabled:
         raise click.UsageError(
             "REDIS_URL is not set: the worker needs Redis. Without it, "
             "the web process runs jobs inline and no worker is needed."
         )
+    wait_for_redis(jobs.connection, redis_wait)
     os.register_at_fork(after_in_child=forget_inherited_connections)
     os.register_at_fork(after_in_child=partial(release_stop_signals_below, os.getpid()))
     # Set up the models once, before forking, rather than in each process

@@ -15,6 +15,7 @@ import os
 import click
 from flask import Flask
 from flask.cli import FlaskGroup, routes_command, run_command, shell_command
+from sqlalchemy.exc import OperationalError
 
 
 def load_app() -> Flask:
@@ -55,4 +56,9 @@ def runserver(ctx: click.Context, host: str, port: int) -> None:
 
 
 if __name__ == "__main__":
-    cli()
+    try:
+        cli()
+    except OperationalError as error:
+        # The database is down, unreachable or refuses the credentials: an
+        # operator's problem (the release phase shows it), not a bug.
+        raise SystemExit(f"Error: the database failed: {error.orig or error}") from None

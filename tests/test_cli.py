@@ -232,6 +232,14 @@ def test_concurrent_upgrades_apply_each_revision_once(postgres_url, tmp_path):
             "Error: SECRET_KEY is not set: ",
         ),
         ({"DYNO": "run.1"}, "Error: APP_SETTINGS is not set on this Heroku dyno: "),
+        (
+            {"DATABASE_URL": "mysql://me:pa55word@h/db"},
+            "Error: DATABASE_URL must be a database URL such as ",
+        ),
+        (
+            {"REDIS_URL": "http://me:pa55word@h"},
+            "Error: REDIS_URL must be a redis://, rediss:// or unix:// URL, not one with http://",
+        ),
     ],
 )
 def test_configuration_errors_are_one_line_without_traceback(env, message):
@@ -239,6 +247,16 @@ def test_configuration_errors_are_one_line_without_traceback(env, message):
     assert result.returncode == 1
     assert result.stderr.startswith(message)
     assert len(result.stderr.strip().splitlines()) == 1
+    assert "pa55word" not in result.stderr
+
+
+def test_a_database_that_does_not_answer_is_an_error_without_traceback():
+    url = f"postgres://me:pa55word@127.0.0.1:{free_port()}/nothing"
+    result = manage("db", "upgrade", DATABASE_URL=url)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: the database failed: connection failed: ")
+    assert "Traceback" not in result.stderr
+    assert "pa55word" not in result.stderr
 
 
 def test_help_lists_one_way_to_run_the_server_and_renders_cleanly():

@@ -113,6 +113,23 @@ def test_sqlite_gets_no_pool_options():
         ("DB_POOL_TIMEOUT", "soon", "DB_POOL_TIMEOUT must be a number, not 'soon'"),
         ("WORKER_CONCURRENCY", "0", "WORKER_CONCURRENCY must be at least 1, not 0"),
         ("REDIS_VERIFY_TLS", "maybe", "REDIS_VERIFY_TLS must be true or false, not 'maybe'"),
+        (
+            "DATABASE_URL",
+            "postgres//me:pa55word@h/db",
+            "DATABASE_URL must be a database URL such as postgres://user:password@host:5432/name "
+            "or sqlite:///name.sqlite3, not one without a scheme",
+        ),
+        (
+            "DATABASE_URL",
+            "postgresq://me:pa55word@h/db",
+            "DATABASE_URL must be a database URL such as postgres://user:password@host:5432/name "
+            "or sqlite:///name.sqlite3, not one with postgresq://",
+        ),
+        (
+            "REDIS_URL",
+            "localhost:6379",
+            "REDIS_URL must be a redis://, rediss:// or unix:// URL, not one without a scheme",
+        ),
     ],
 )
 def test_malformed_values_are_named(name, value, message):
@@ -124,6 +141,11 @@ def test_testing_uses_test_database_url_or_memory():
     assert TestingConfig({}).SQLALCHEMY_DATABASE_URI == "sqlite://"
     url = TestingConfig({"TEST_DATABASE_URL": "postgres://h/db"}).SQLALCHEMY_DATABASE_URI
     assert url == "postgresql+psycopg://h/db"
+
+
+def test_a_malformed_test_database_url_is_named():
+    with pytest.raises(ConfigError, match=r"^TEST_DATABASE_URL must be a database URL "):
+        TestingConfig({"TEST_DATABASE_URL": "test.sqlite3"})
 
 
 @pytest.mark.parametrize("dyno", ["web.1", "release.1", "run.4242"])

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from redis import Redis
-from rq import Retry, Worker
+from rq import Queue, Retry, Worker
 from rq.exceptions import StopRequested
 from rq.job import JobStatus
 from sqlalchemy.exc import StatementError
@@ -17,7 +17,7 @@ from sqlalchemy.pool import QueuePool
 from jobs import AppWorker, forget_inherited_connections, jobs, redis_connection
 from models import db
 from tests import job_probe
-from tests.helpers import Dyno, manage, wait_until
+from tests.helpers import Dyno, free_port, manage, wait_until, worker_dyno
 
 
 @pytest.fixture
@@ -67,6 +67,36 @@ def test_the_worker_needs_redis_url_and_says_so():
     result = manage("worker", APP_SETTINGS="config.TestingConfig")
     assert result.returncode == 2
     assert "REDIS_URL is not set: the worker needs Redis." in result.stderr
+
+
+def test_a_worker_gives_up_in_one_line_when_redis_never_answers():
+    result = manage(
+        "worker",
+        "--wait-for-redis",
+        "1",
+        APP_SETTINGS="config.TestingConfig",
+        REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1].startswith("Error: Redis did not answer within 1 s: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_worker_started_before_redis_waits_for_it_then_runs_jobs(
+    private_redis, postgres_database, tmp_path
+):
+    private_redis.stop()
+    worker = worker_dyno(tmp_path / "worker.log", postgres_database, private_redis.url)
+    try:
+        wait_until(lambda: "Waiting for Redis" in worker.output, timeout=30, what="the wait")
+        private_redis.start()
+        with Redis.from_url(private_redis.url) as redis:
+            job = Queue(connection=redis).enqueue(job_probe.sleep, 0)
+            wait_until(lambda: finished(job), timeout=30, what="the job to finish")
+            assert job.get_status() == JobStatus.FINISHED, worker.output
+    finally:
+        assert worker.stop() == 0, worker.output
+    assert "Traceback" not in worker.output
 
 
 def test_fetch_finds_a_job_by_id_until_redis_forgets_it(queue_context):
