@@ -7,13 +7,18 @@ requests on SIGTERM before Heroku's SIGKILL 30 seconds later.
 import os
 import signal
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+from config import ConfigError, Environment
 
-# Threads, because web apps wait on other servers: a slow call then holds
-# one thread, not a whole worker process.
-worker_class = "gthread"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+env = Environment(os.environ)
+try:
+    bind = f"0.0.0.0:{env.integer('PORT', 8000, minimum=1)}"
+    # Threads, because web apps wait on other servers: a slow call then
+    # holds one thread, not a whole worker process.
+    worker_class = "gthread"
+    workers = env.integer("WEB_CONCURRENCY", 2, minimum=1)
+    threads = env.integer("GUNICORN_THREADS", 4, minimum=1)
+except ConfigError as error:
+    raise SystemExit(f"Error: {error}") from None
 
 # Import the app once in the master: workers fork with it loaded (faster
 # boot, shared memory) and a configuration error stops the start at once.

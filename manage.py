@@ -40,8 +40,8 @@ cli.add_command(routes_command)
 @click.option(
     "--port",
     "-p",
-    type=int,
-    default=lambda: int(os.environ.get("PORT", 5000)),
+    type=click.IntRange(1, 65535),
+    default=lambda: os.environ.get("PORT", "5000"),
     show_default="$PORT or 5000",
     help="Port to listen on.",
 )

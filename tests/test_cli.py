@@ -382,6 +382,34 @@ def test_gunicorn_stops_at_once_on_a_configuration_error():
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    "setting, value, message",
+    [
+        ("PORT", "http", "Error: PORT must be a whole number, not 'http'"),
+        ("WEB_CONCURRENCY", "0", "Error: WEB_CONCURRENCY must be at least 1, not 0"),
+        ("GUNICORN_THREADS", "0", "Error: GUNICORN_THREADS must be at least 1, not 0"),
+    ],
+)
+def test_gunicorn_names_a_bad_setting_of_its_own(setting, value, message):
+    result = subprocess.run(
+        ["gunicorn", "web:app"],
+        cwd=PROJECT_DIR,
+        timeout=30,
+        env=project_env(**{"PORT": str(free_port()), setting: value}),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip() == message
+
+
+def test_runserver_names_a_bad_port():
+    result = manage("runserver", PORT="http")
+    assert result.returncode == 2
+    assert "Invalid value for '--port' / '-p': 'http' is not a valid integer" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_migrations_folder_survives_an_empty_history():
     # git keeps no empty folder: without this file, a fork whose history is
     # empty (make remove-example) would have no migrations/versions to write to.
