@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, overload
 
+from redis.connection import parse_url
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -51,14 +52,23 @@ def database_url_setting(name: str, url: str) -> str:
             f"{name} must be a database URL such as postgres://user:password@host:5432/name "
             f"or sqlite:///name.sqlite3, not {scheme_of(url)}"
         ) from None
+    except ValueError as error:  # SQLAlchemy's reading of the port; names the port alone
+        raise ConfigError(f"{name} must have a numeric port: {error}") from None
     return url
 
 
 def redis_url_setting(name: str, url: str | None) -> str | None:
-    if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
+    """``url``, once redis-py can read it (jobs.py connects with it)."""
+    if url is None:
+        return None
+    if not url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError(
             f"{name} must be a redis://, rediss:// or unix:// URL, not {scheme_of(url)}"
         )
+    try:
+        parse_url(url)  # type: ignore[no-untyped-call]  # unannotated in redis-py
+    except ValueError as error:  # a port or an option; redis-py names it alone
+        raise ConfigError(f"{name} is not a URL redis-py can read: {error}") from None
     return url
 
 

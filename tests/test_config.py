@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from config import (
@@ -130,10 +132,22 @@ def test_sqlite_gets_no_pool_options():
             "localhost:6379",
             "REDIS_URL must be a redis://, rediss:// or unix:// URL, not one without a scheme",
         ),
+        (
+            "DATABASE_URL",
+            "postgres://me:pa55word@h:5432x/db",
+            "DATABASE_URL must have a numeric port: "
+            "invalid literal for int() with base 10: '5432x'",
+        ),
+        (
+            "REDIS_URL",
+            "redis://:pa55word@h:6379x/0",
+            "REDIS_URL is not a URL redis-py can read: "
+            "Port could not be cast to integer value as '6379x'",
+        ),
     ],
 )
 def test_malformed_values_are_named(name, value, message):
-    with pytest.raises(ConfigError, match=f"^{message}$"):
+    with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
         ProductionConfig({**PRODUCTION_ENV, name: value})
 
 
