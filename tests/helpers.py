@@ -164,6 +164,11 @@ class Dyno:
             while time.monotonic() < deadline and _group_alive(self.process.pid):
                 time.sleep(0.05)
             return status
+        except subprocess.TimeoutExpired:
+            # Its log says why, and pytest keeps tmp_path for three runs only.
+            raise AssertionError(
+                f"{self.process.args!r} did not exit within {timeout} s of SIGTERM:\n{self.output}"
+            ) from None
         finally:
             if _group_alive(self.process.pid):
                 os.killpg(self.process.pid, signal.SIGKILL)
