@@ -9,9 +9,16 @@ run: $(VENV)/.runtime  ## Serve on http://127.0.0.1:5000 with SQLite, debugger a
 	$(BIN)/python manage.py db upgrade
 	$(BIN)/python manage.py runserver
 
+# The property tests' random seed, printed; HYPOTHESIS_SEED=N repeats a run's cases.
+ifndef HYPOTHESIS_SEED
+HYPOTHESIS_SEED := $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+endif
+
 test: $(VENV)/.dev  ## The test suite (without the long reliability runs), with coverage
 	rm -rf test-artifacts/coverage && mkdir -p test-artifacts/coverage
-	$(BIN)/python -m pytest -m "not reliability" --numprocesses 2 --dist loadfile --cov --cov-report=term
+	@echo "make test: HYPOTHESIS_SEED=$(HYPOTHESIS_SEED)"
+	$(BIN)/python -m pytest -m "not reliability" --numprocesses 2 --dist loadfile --cov --cov-report=term \
+	  --hypothesis-seed=$(HYPOTHESIS_SEED)
 
 test-pgbouncer: $(VENV)/.dev  ## The PostgreSQL tests again, through PgBouncer in transaction mode
 	$(BIN)/python -m tests.with_pgbouncer $(BIN)/python -m pytest -m "postgres and not reliability and not slow" -q --numprocesses 2 --dist loadfile

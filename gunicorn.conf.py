@@ -8,15 +8,18 @@ import os
 import signal
 
 from config import ConfigError, Environment
+from gunicorn_worker import RequestDeadlineWorker
 
 env = Environment(os.environ)
 try:
     bind = f"0.0.0.0:{env.integer('PORT', 8000, minimum=1)}"
     # Threads, because web apps wait on other servers: a slow call then
     # holds one thread, not a whole worker process.
-    worker_class = "gthread"
+    # gthread, with a deadline for each request to arrive (gunicorn_worker.py).
+    worker_class = "gunicorn_worker.RequestDeadlineWorker"
     workers = env.integer("WEB_CONCURRENCY", 2, minimum=1)
     threads = env.integer("GUNICORN_THREADS", 4, minimum=1)
+    RequestDeadlineWorker.request_timeout = env.number("GUNICORN_REQUEST_TIMEOUT", 10.0)
 except ConfigError as error:
     raise SystemExit(f"Error: {error}") from None
 

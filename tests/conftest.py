@@ -25,10 +25,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.helpers import Dyno, RedisServer, isolate_environment, worker_dyno
+from tests.network_guard.plugin import guard_log, network_guard  # noqa: F401 - autouse fixture
 
 # Before the app is imported: web.py builds one from the environment, and a
 # developer's .env or exported settings must not change what a test sees.
 isolate_environment()
+# Nothing a test runs may reach past loopback (tests/network_guard).
+guard_log()
 
 import flask_migrate  # noqa: E402
 import psycopg  # noqa: E402

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from tests.network_guard.plugin import pythonpath
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BIN_DIR = Path(sys.executable).parent
 # What tests are told on purpose; every other setting is the test's to choose.
@@ -51,6 +53,8 @@ def project_env(**overrides: str | None) -> dict[str, str]:
     env: dict[str, str | None] = {k: v for k, v in os.environ.items() if not is_app_setting(k)}
     env["PATH"] = f"{BIN_DIR}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONUNBUFFERED"] = "1"
+    # The network guard's sitecustomize, so the subprocess is guarded too.
+    env["PYTHONPATH"] = pythonpath()
     env["FLASK_SKIP_DOTENV"] = "1"
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}

@@ -23,6 +23,7 @@ from tests.helpers import (
     wait_for_http,
     wait_until,
 )
+from tests.network_guard.plugin import pythonpath
 
 pytestmark = pytest.mark.postgres
 SECRET = "a-test-secret-key-that-is-long-enough"
@@ -42,7 +43,8 @@ def web_dyno(
     app = "web:app"
     if extra_code is not None:
         (tmp_path / "dyno_app.py").write_text(extra_code)
-        app, env["PYTHONPATH"] = "dyno_app:app", f"{PROJECT_DIR}{os.pathsep}{tmp_path}"
+        app = "dyno_app:app"
+        env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_DIR), str(tmp_path), pythonpath()])
     env = {
         "APP_SETTINGS": "config.StagingConfig",
         "SECRET_KEY": SECRET,
@@ -337,3 +339,78 @@ def test_workflow_pins_every_action_by_commit_and_reads_only():
         step["uses"] for job in workflow["jobs"].values() for step in job["steps"] if "uses" in step
     ]
     assert uses and all(re.fullmatch(r"[\w-]+/[\w-]+@[0-9a-f]{40}", u) for u in uses)
+
+
+def slow_client(port: int, stop: threading.Event, data: bytes, every: float) -> dict:
+    """A slowloris: sends ``data`` a byte every ``every`` seconds; returns
+    when the server closes the connection (what it records) or on ``stop``."""
+    import socket
+
+    seen: dict = {"closed_after": None}
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+        for byte in data * 1000:
+            if stop.wait(every):
+                return seen
+            try:
+                sock.sendall(bytes([byte]))
+                sock.setblocking(False)
+                closed = sock.recv(65536) == b""
+            except BlockingIOError:
+                closed = False
+            except OSError:
+                closed = True
+            finally:
+                sock.setblocking(True)
+            if closed:
+                seen["closed_after"] = time.monotonic() - started
+                return seen
+    return seen
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"GET /healthz HTTP/1.1\r\nX-Slow: ",
+        b"POST /healthz HTTP/1.1\r\nContent-Length: 999\r\n\r\n",
+    ],
+    ids=["headers", "body"],
+)
+def test_slow_clients_cannot_hold_the_threads_past_the_request_deadline(
+    postgres_url, tmp_path, data
+):
+    threads, deadline, clients = 2, 2.0, 6  # three slow clients for every thread
+    manage("db", "upgrade", DATABASE_URL=heroku_url(postgres_url))
+    dyno, url = web_dyno(
+        tmp_path,
+        "web.1",
+        postgres_url,
+        WEB_CONCURRENCY="1",
+        GUNICORN_THREADS=str(threads),
+        GUNICORN_REQUEST_TIMEOUT=str(deadline),
+    )
+    stop = threading.Event()
+    results: list[dict] = []
+    try:
+        wait_for_http(url + "/healthz", process=dyno.process)
+        port = int(url.rsplit(":", 1)[1])
+        slow = [
+            threading.Thread(target=lambda: results.append(slow_client(port, stop, data, 0.2)))
+            for _ in range(clients)
+        ]
+        for thread in slow:
+            thread.start()
+        time.sleep(0.5)  # every thread is now held by a slow client
+        started = time.monotonic()
+        status, _, _ = request(url + "/healthz", timeout=30)
+        answered = time.monotonic() - started
+        for thread in slow:  # until the server has closed every slow connection
+            thread.join(timeout=(clients / threads) * deadline + 5)
+    finally:
+        stop.set()
+        dyno.stop()
+    assert status == 200
+    # Each thread serves its slow clients one deadline each, then /healthz.
+    assert answered < (clients / threads + 1) * deadline + 2
+    closed = [result["closed_after"] for result in results]
+    assert all(after is not None and after < (clients / threads) * deadline + 3 for after in closed)

@@ -7,6 +7,7 @@ it, with the few marked lines that wire it into the template.
 """
 
 import os
+import threading
 
 from flask import Flask
 
@@ -21,6 +22,8 @@ def init_app(app: Flask) -> None:
     """Read the example's settings, register its blueprints, and have the
     worker sweep for counts that no job will finish."""
     load_settings(app)
+    waiting = app.config["WORDCOUNT_WAITING_REQUESTS"]
+    app.extensions["wordcount_waiting"] = threading.BoundedSemaphore(waiting)
     app.register_blueprint(views.bp)
     csrf.exempt(views.api)
     app.register_blueprint(views.api)
@@ -49,3 +52,10 @@ def load_settings(app: Flask) -> None:
     # The longest a client's "Prefer: wait=N" may hold a request (Heroku's
     # router gives up at 30 seconds).
     app.config.setdefault("WORDCOUNT_MAX_WAIT", env.integer("WORDCOUNT_MAX_WAIT", 20, 0))
+    # How many requests of one web process may wait on a count at once: half
+    # its threads, so that the other half always serves everyone else (past
+    # the bound a POST answers 202 at once, as RFC 7240 allows).
+    threads = env.integer("GUNICORN_THREADS", 4, 1)
+    app.config.setdefault(
+        "WORDCOUNT_WAITING_REQUESTS", env.integer("WORDCOUNT_WAITING_REQUESTS", threads // 2, 0)
+    )

@@ -18,12 +18,20 @@ from pathlib import Path
 import regex
 from selectolax.lexbor import LexborHTMLParser
 
+from wordcount.encodings import decode, encoding_for_label
+
 STOP_WORDS_FILE = Path(__file__).with_name("stop_words.txt")
 HIDDEN_ELEMENTS = "script, style, noscript, template"
 
 # A run of letters (marks may follow: Devanagari vowel signs, decomposed
 # accents), optionally joined to more letters by an apostrophe or a hyphen.
 WORD = regex.compile(r"\p{L}[\p{L}\p{M}]*+(?:['-]\p{L}[\p{L}\p{M}]*+)*+")
+# The longest word counted, in characters (after lower-casing). Real words
+# stay well within it (German's longest dictionary compounds have 40 to 63
+# letters); a longer run of letters is a token, encoded data or an attack,
+# and is not counted at all, so that no page can make a stored word, an API
+# response or a table cell grow without bound.
+MAX_WORD_LENGTH = 64
 
 # One bytes.translate pass over the UTF-8 text lower-cases ASCII letters and
 # turns every ASCII character that cannot be part of a word into a space, so
@@ -41,16 +49,6 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([\w.:+-]+)""", re.IGNORECASE)
-# The HTML standard decodes these labels as windows-1252, and a
-# <meta> that claims UTF-16 as UTF-8 (the bytes were read as ASCII).
-_HTML_CODEC_OVERRIDES = {
-    "latin-1": "cp1252",
-    "ascii": "cp1252",
-    "iso8859-1": "cp1252",
-    "utf-16": "utf-8",
-    "utf-16-le": "utf-8",
-    "utf-16-be": "utf-8",
-}
 
 
 @dataclass(frozen=True)
@@ -76,9 +74,9 @@ def detect_encoding(body: bytes, declared_charset: str | None = None) -> tuple[s
     meta = _META_CHARSET.search(body, 0, 1024)
     meta_charset = meta.group(1).decode("ascii") if meta else None
     for label, from_meta in ((declared_charset, False), (meta_charset, True)):
-        codec = _codec_for(label, from_meta)
-        if codec:
-            return codec, 0
+        declared = encoding_for_label(label, from_meta=from_meta)
+        if declared:
+            return declared, 0
     return ("utf-8" if _is_utf8(body) else "cp1252"), 0
 
 
@@ -96,19 +94,7 @@ def _is_utf8(body: bytes) -> bool:
 def decode_html(body: bytes, declared_charset: str | None = None) -> str:
     """Decode a page by its detected encoding, replacing invalid bytes."""
     encoding, start = detect_encoding(body, declared_charset)
-    return body[start:].decode(encoding, "replace")
-
-
-def _codec_for(label: str | None, from_meta: bool) -> str | None:
-    if not label:
-        return None
-    try:
-        name = codecs.lookup(label.strip()).name
-    except LookupError:
-        return None
-    if name.startswith("utf-16") and not from_meta:
-        return name
-    return _HTML_CODEC_OVERRIDES.get(name, name)
+    return decode(body[start:], encoding)
 
 
 def visible_text(html: str | bytes) -> str:
@@ -127,7 +113,8 @@ def visible_text(html: str | bytes) -> str:
 
 
 def count_words(text: str) -> Counter[str]:
-    """Count the words in ``text``, lower-cased.
+    """Count the words in ``text``, lower-cased; runs of letters longer than
+    MAX_WORD_LENGTH are not words.
 
     Words never contain white space, so the exact word pattern only has to
     run once per distinct whitespace-separated token, not over the whole
@@ -146,6 +133,8 @@ def count_words(text: str) -> Counter[str]:
         count = words.pop(token)
         for word in WORD.findall(token.lower()):
             words[word] += count
+    for word in [word for word in words if len(word) > MAX_WORD_LENGTH]:
+        del words[word]
     return words
 
 
@@ -158,7 +147,7 @@ def count_page(
     encoding, start = detect_encoding(body, charset)
     # lexbor decodes UTF-8 bytes itself, faster than a decode to str here
     # (which it would encode back); other encodings are decoded first.
-    html = body[start:] if encoding == "utf-8" else body[start:].decode(encoding, "replace")
+    html = body[start:] if encoding == "utf-8" else decode(body[start:], encoding)
     words = count_words(visible_text(html))
     # Alphabetical, then a stable sort by count, so ties stay alphabetical;
     # sorting, like the stop-word filter below, stays in C (see bench/).

@@ -1,22 +1,27 @@
 """Fetch a web page for counting, safely.
 
-Only http(s); a total time limit and a byte limit; at most a few redirects;
-HTML bodies only. Unless private hosts are allowed, every hop's host is
+Only http(s); a wall-clock deadline for the whole fetch and a byte limit; at
+most a few redirects; HTML bodies only. Unless private hosts are allowed, every hop's host is
 resolved once, refused if any address is not public, and the connection goes
 to the address that was checked, so a second DNS answer (DNS rebinding)
 cannot point the request somewhere else.
 """
 
+import contextlib
+import os
+import re
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from email.message import Message
+from types import TracebackType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from urllib3 import BaseHTTPResponse, HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, InvalidHeader, NewConnectionError
 from urllib3.exceptions import TimeoutError as HTTPTimeoutError
 from urllib3.util import Timeout
 from urllib3.util.connection import create_connection
@@ -28,6 +33,11 @@ REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 MAX_URL_LENGTH = 2048
 CHUNK_SIZE = 64 * 1024
 USER_AGENT = "Wordcount/1.0 (a Flask template's example app)"
+# RFC 9110, 8.6: Content-Length = 1*DIGIT (ASCII digits; str.isdigit would
+# also take "¹" or "٣"). A list of equal values is one value.
+CONTENT_LENGTH = re.compile(r"[0-9]{1,19}")
+# A refusal of a redirect's target is the page's failure, not the client's.
+REDIRECT_CODES = {"invalid_url": "bad_redirect", "blocked_url": "blocked_redirect"}
 
 
 class FetchError(Exception):
@@ -52,6 +62,82 @@ class Page:
     url: str
     body: bytes
     charset: str | None
+
+
+class Deadline:
+    """A wall-clock limit for a whole fetch: DNS, connect, TLS, status line,
+    headers, body, every redirect hop.
+
+    Socket timeouts bound each read, not their sum: a server that sends a
+    byte a second never trips them. So when the time is up, a timer shuts
+    down every connection the fetch opened, and whatever read is blocked on
+    one returns at once; ``expired`` then tells the caller why.
+    """
+
+    def __init__(self, seconds: float):
+        self.at = time.monotonic() + seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        # Duplicates of the connections' sockets: shutdown() through one
+        # reaches the connection, even once TLS has wrapped the original,
+        # and the descriptor cannot be reused by another socket meanwhile.
+        self._sockets: list[socket.socket] = []
+        self._opened: list[socket.socket] = []
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> "Deadline":
+        self._timer.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._timer.cancel()
+        with self._lock:
+            for sock in self._sockets:
+                sock.close()
+            # An original that an error left open: urllib3 drops a response
+            # whose headers it refused without closing its file object, which
+            # keeps the socket open however often it is closed. Take its
+            # descriptor back and close that.
+            for sock in self._opened:
+                if sock.fileno() != -1:
+                    os.close(sock.detach())
+            self._sockets.clear()
+            self._opened.clear()
+
+    def remaining(self) -> float:
+        """Seconds left; raises ``fetch_timeout`` when there are none."""
+        remaining = self.at - time.monotonic()
+        if remaining <= 0 or self.expired:
+            raise timed_out()
+        return remaining
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._opened.append(sock)
+            self._sockets.append(sock.dup())
+            if self.expired:
+                _shut_down(self._sockets[-1])
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut_down(sock)
+
+
+def _shut_down(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed by the server
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def timed_out() -> FetchError:
+    return FetchError("fetch_timeout", "The page took longer than the time limit.")
 
 
 def normalize_url(raw: str) -> str:
@@ -120,10 +206,11 @@ def _encodes(text: str) -> bool:
     return True
 
 
-def resolve(host: str, port: int, allow_private: bool) -> str:
-    """Resolve ``host`` once and return the address to connect to."""
+def resolve(host: str, port: int, allow_private: bool, timeout: float = 10.0) -> str:
+    """Resolve ``host`` once, within ``timeout`` seconds, and return the
+    address to connect to."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = _getaddrinfo_within(timeout, host, port)
     except (socket.gaierror, UnicodeError):
         raise FetchError("fetch_failed", f"Could not find the host {host!r}.") from None
     addresses = [str(info[4][0]) for info in infos]
@@ -134,34 +221,79 @@ def resolve(host: str, port: int, allow_private: bool) -> str:
     return addresses[0]
 
 
-def fetch_page(url: str, limits: FetchLimits = FetchLimits()) -> Page:
-    """GET ``url`` and return its HTML body, following checked redirects."""
-    deadline = time.monotonic() + limits.timeout
-    url = normalize_url(url)
-    for _ in range(limits.max_redirects + 1):
-        response = _request(url, deadline, limits)
+def _getaddrinfo_within(timeout: float, host: str, port: int) -> list[Any]:
+    """socket.getaddrinfo, given up after ``timeout`` seconds: it takes no
+    timeout of its own, so it runs in a thread of its own, which is left to
+    end by itself (the system resolver's own time-outs bound it)."""
+    answer: list[Any] = []
+
+    def lookup() -> None:
         try:
-            location = response.headers.get("Location")
-            if response.status in REDIRECT_STATUSES and location:
-                url = normalize_url(urljoin(url, location))
-                continue
-            charset = _check_html(response)
-            return Page(url, _read_body(response, deadline, limits), charset)
-        finally:
-            # Close, never drain: the rest of a hostile body may be endless.
-            response.close()
+            answer.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except Exception as error:
+            answer.append(error)
+
+    thread = threading.Thread(target=lookup, name="resolve", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if not answer:
+        raise timed_out()
+    if isinstance(answer[0], BaseException):
+        raise answer[0]
+    infos: list[Any] = answer[0]
+    return infos
+
+
+def fetch_page(url: str, limits: FetchLimits = FetchLimits()) -> Page:
+    """GET ``url`` and return its HTML body, following checked redirects,
+    all within ``limits.timeout`` seconds of wall-clock time."""
+    url = normalize_url(url)
+    with Deadline(limits.timeout) as deadline:
+        for hop in range(limits.max_redirects + 1):
+            response = _request(url, deadline, limits, redirected=hop > 0)
+            try:
+                location = response.headers.get("Location")
+                if response.status in REDIRECT_STATUSES and location:
+                    url = _redirect_target(url, location)
+                    continue
+                charset = _check_html(response)
+                return Page(url, _read_body(response, deadline, limits), charset)
+            finally:
+                # Close, never drain: the rest of a hostile body may be endless.
+                response.close()
     raise FetchError("fetch_failed", f"More than {limits.max_redirects} redirects.")
 
 
-def _request(url: str, deadline: float, limits: FetchLimits) -> BaseHTTPResponse:
+def _redirect_target(url: str, location: str) -> str:
+    try:
+        return normalize_url(urljoin(url, location))
+    except (FetchError, ValueError) as error:
+        message = error.message if isinstance(error, FetchError) else "The URL is not valid."
+        raise _refused_redirect("invalid_url", message) from None
+
+
+def _refused_redirect(code: str, message: str) -> FetchError:
+    return FetchError(
+        REDIRECT_CODES[code], f"The page redirected to a URL that cannot be counted: {message}"
+    )
+
+
+def _request(
+    url: str, deadline: Deadline, limits: FetchLimits, *, redirected: bool
+) -> BaseHTTPResponse:
     parts = urlsplit(url)
     assert parts.hostname is not None  # normalize_url refuses URLs without one
     https = parts.scheme.lower() == "https"
     port = parts.port or (443 if https else 80)
     host = parts.hostname.encode("idna").decode("ascii")
-    address = resolve(host, port, limits.allow_private_hosts)
+    try:
+        address = resolve(host, port, limits.allow_private_hosts, deadline.remaining())
+    except FetchError as error:
+        if redirected and error.code in REDIRECT_CODES:
+            raise _refused_redirect(error.code, error.message) from None
+        raise
     pool_class: type[HTTPConnectionPool] = _PinnedHTTPSPool if https else _PinnedHTTPPool
-    pool = pool_class(host, port, address=address, maxsize=1, retries=False)
+    pool = pool_class(host, port, address=address, deadline=deadline, maxsize=1, retries=False)
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
@@ -171,22 +303,28 @@ def _request(url: str, deadline: float, limits: FetchLimits) -> BaseHTTPResponse
             path,
             preload_content=False,
             redirect=False,
-            timeout=Timeout(total=_remaining(deadline)),
+            timeout=Timeout(total=deadline.remaining()),
             headers={
                 "User-Agent": USER_AGENT,
                 "Accept": ", ".join(HTML_TYPES),
                 "Accept-Encoding": "gzip, deflate",
             },
         )
-    except NewConnectionError as error:  # before timeouts: urllib3 makes it a subclass
-        message = f"Could not connect to {host}: {_reason(error)}."
-        raise FetchError("fetch_failed", message) from None
-    except HTTPTimeoutError:
-        message = f"{host} did not answer within the time limit."
-        raise FetchError("fetch_timeout", message) from None
     except (HTTPError, OSError) as error:
-        message = f"Could not connect to {host}: {_reason(error)}."
-        raise FetchError("fetch_failed", message) from None
+        pool.close()  # and the connection urllib3 may still hold
+        raise _request_error(error, host, deadline) from None
+
+
+def _request_error(error: Exception, host: str, deadline: Deadline) -> FetchError:
+    if deadline.expired:
+        return timed_out()
+    if isinstance(error, InvalidHeader):  # urllib3's own check of Content-Length
+        return bad_content_length()
+    if isinstance(error, NewConnectionError):  # before timeouts: urllib3 makes it a subclass
+        return FetchError("fetch_failed", f"Could not connect to {host}: {_reason(error)}.")
+    if isinstance(error, HTTPTimeoutError | TimeoutError):
+        return FetchError("fetch_timeout", f"{host} did not answer within the time limit.")
+    return FetchError("fetch_failed", f"Could not connect to {host}: {_reason(error)}.")
 
 
 def _check_html(response: BaseHTTPResponse) -> str | None:
@@ -204,39 +342,42 @@ def _check_html(response: BaseHTTPResponse) -> str | None:
     return header.get_content_charset()
 
 
-def _read_body(response: BaseHTTPResponse, deadline: float, limits: FetchLimits) -> bytes:
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > limits.max_bytes:
+def _read_body(response: BaseHTTPResponse, deadline: Deadline, limits: FetchLimits) -> bytes:
+    declared = _content_length(response)
+    if declared is not None and declared > limits.max_bytes:
         raise _too_large(limits)
-    assert isinstance(response.connection, _PinnedHTTPConnection)  # _request's pools make them
-    sock = response.connection.body_socket
-    assert sock is not None  # set by connect()
     chunks: list[bytes] = []
     size = 0
     try:
-        while True:
-            # Each read waits at most for what is left of the total time.
-            remaining = _remaining(deadline)
-            if sock.fileno() != -1:  # -1 once urllib3 has read to the end
-                sock.settimeout(remaining)
-            chunk = response.read1(CHUNK_SIZE)
-            if not chunk:
-                return b"".join(chunks)
+        while chunk := response.read1(CHUNK_SIZE):
             size += len(chunk)
             if size > limits.max_bytes:
                 raise _too_large(limits)
             chunks.append(chunk)
-    except (HTTPTimeoutError, TimeoutError):
-        raise FetchError("fetch_timeout", "The page took longer than the time limit.") from None
+            deadline.remaining()  # a body that never ends still ends here
     except (HTTPError, OSError) as error:
+        if deadline.expired or isinstance(error, HTTPTimeoutError | TimeoutError):
+            raise timed_out() from None
         raise FetchError("fetch_failed", f"The page could not be read: {_reason(error)}.") from None
+    if deadline.expired:  # the timer's shutdown can look like the end of the body
+        raise timed_out()
+    return b"".join(chunks)
 
 
-def _remaining(deadline: float) -> float:
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise FetchError("fetch_timeout", "The page took longer than the time limit.")
-    return remaining
+def _content_length(response: BaseHTTPResponse) -> int | None:
+    """The Content-Length by RFC 9110: ASCII digits, or a list of equal ones;
+    anything else makes the response unusable (``bad_response``)."""
+    declared = response.headers.get("Content-Length")
+    if declared is None:
+        return None
+    values = {value.strip() for value in declared.split(",")}
+    if len(values) != 1 or not CONTENT_LENGTH.fullmatch(value := values.pop()):
+        raise bad_content_length()
+    return int(value)
+
+
+def bad_content_length() -> FetchError:
+    return FetchError("bad_response", "The server sent a Content-Length that is not valid.")
 
 
 def _too_large(limits: FetchLimits) -> FetchError:
@@ -252,15 +393,15 @@ class _PinnedHTTPConnection(HTTPConnection):
     """Connect to an address chosen in advance; Host, SNI and TLS still use the host name."""
 
     # urllib3's own arguments pass through unchanged.
-    def __init__(self, *args: Any, address: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, address: str, deadline: Deadline, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pinned_address = address
-        self.body_socket: socket.socket | None = None
+        self.deadline = deadline
 
     def _new_conn(self) -> socket.socket:
         # urllib3's own _new_conn, but with no second DNS lookup.
         try:
-            return create_connection(
+            sock = create_connection(
                 (self.pinned_address, self.port),
                 self.timeout,
                 source_address=self.source_address,
@@ -272,12 +413,8 @@ class _PinnedHTTPConnection(HTTPConnection):
             raise NewConnectionError(
                 self, f"Failed to establish a new connection: {error}"
             ) from error
-
-    def connect(self) -> None:
-        super().connect()
-        # http.client forgets .sock when the response will close the
-        # connection; keep it so every body read can be given a timeout.
-        self.body_socket = self.sock
+        self.deadline.watch(sock)  # before TLS: the handshake is bounded too
+        return sock
 
 
 class _PinnedHTTPSConnection(_PinnedHTTPConnection, HTTPSConnection):

@@ -13,7 +13,14 @@ Who finishes a count that went wrong:
   (about 80 seconds later), then ``Retry`` or ``count_failed``;
 - Redis restarted or flushed, an enqueue that failed after the row was
   committed, a job that ran out of retries while the database was away:
-  ``sweep``, which queues the row again or fails it ("worker_lost").
+  ``sweep``, which queues the row again or fails it ("worker_lost");
+- a page the counter cannot handle: stored as failed ("count_failed") at
+  once, not retried (the same page would fail the same way);
+- inline (no REDIS_URL), anything else a count raises: stored as failed
+  ("internal_error"), never raised into the request;
+- a count past WORDCOUNT_COUNT_DEADLINE: it reads as failed ("expired")
+  whether or not a worker runs (views), no run may store an outcome for it
+  any more, and the sweep stores the failure.
 """
 
 import logging
@@ -27,7 +34,7 @@ from rq import Callback, Retry
 from rq.exceptions import AbandonedJobError
 from rq.job import Job, JobStatus
 from rq.timeouts import JobTimeoutException
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, true, update
 
 from database import without_transaction
 from jobs import jobs
@@ -46,6 +53,7 @@ MAX_ATTEMPTS = RETRY.max + 1
 # checked by RQ, not by us).
 STALE_AFTER = timedelta(seconds=20)
 ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+EXPIRED_MESSAGE = "The count did not finish in time. Try again."
 
 
 def job_id(result_id: int) -> str:
@@ -64,7 +72,7 @@ def fetch_limits() -> FetchLimits:
 def submit_count(result_id: int) -> None:
     """Queue the count of a committed row, or run it now without a queue."""
     if not jobs.enabled:
-        run_count(result_id)
+        run_inline(result_id)
         return
     try:
         enqueue_count(result_id)
@@ -87,6 +95,18 @@ def enqueue_count(result_id: int) -> Job:
     )
 
 
+def run_inline(result_id: int) -> None:
+    """``run_count`` in the request, with a worker's failure handling: what
+    it raises is stored on the row as a failure, not raised into the request,
+    and no row is left running."""
+    try:
+        run_count(result_id)
+    except Exception:
+        log.exception("Count %s failed", result_id)
+        db.session.rollback()  # whatever the failed run left open
+        fail(result_id, "internal_error", "Counting failed unexpectedly. Try again.")
+
+
 def run_count(result_id: int) -> None:
     """Fetch and count the page of row ``result_id``, once.
 
@@ -101,7 +121,12 @@ def run_count(result_id: int) -> None:
     except FetchError as error:
         finish(result_id, Status.FAILED, error_code=error.code, error_message=error.message)
         return
-    counts = count_page(page.body, page.charset)
+    try:
+        counts = count_page(page.body, page.charset)
+    except Exception:  # a page the counter cannot handle: a retry would fail alike
+        log.exception("Count %s: the page could not be counted", result_id)
+        fail(result_id, "count_failed", "The page could not be counted.")
+        return
     finish(
         result_id,
         Status.DONE,
@@ -118,7 +143,7 @@ def claim(result_id: int) -> str | None:
     without_transaction()  # one statement: atomic without BEGIN and COMMIT
     url = db.session.scalar(
         update(Result)
-        .where(Result.id == result_id, Result.status.in_(UNFINISHED))
+        .where(Result.id == result_id, Result.status.in_(UNFINISHED), not_expired())
         .values(status=Status.RUNNING, attempts=Result.attempts + 1, updated_at=utc_now())
         .returning(Result.url)
     )
@@ -126,13 +151,24 @@ def claim(result_id: int) -> str | None:
     return url
 
 
-def finish(result_id: int, status: Status, **values: object) -> bool:
-    """Store the outcome if the row is still unfinished; True if stored."""
+def not_expired() -> ColumnElement[bool]:
+    """Rows accepted less than WORDCOUNT_COUNT_DEADLINE seconds ago."""
+    return Result.created_at > expired_before()
+
+
+def expired_before() -> datetime:
+    return utc_now() - timedelta(seconds=current_app.config["WORDCOUNT_COUNT_DEADLINE"])
+
+
+def finish(result_id: int, status: Status, *, expiring: bool = False, **values: object) -> bool:
+    """Store the outcome if the row is still unfinished, and not past its
+    deadline (unless this is the expiry); True if stored."""
     now = utc_now()
     without_transaction()
     stored = db.session.scalar(
         update(Result)
         .where(Result.id == result_id, Result.status.in_(UNFINISHED))
+        .where(true() if expiring else not_expired())
         .values(status=status, updated_at=now, finished_at=now, **values)
         .returning(Result.id)
     )
@@ -140,8 +176,10 @@ def finish(result_id: int, status: Status, **values: object) -> bool:
     return stored is not None
 
 
-def fail(result_id: int, code: str, message: str) -> bool:
-    return finish(result_id, Status.FAILED, error_code=code, error_message=message)
+def fail(result_id: int, code: str, message: str, *, expiring: bool = False) -> bool:
+    return finish(
+        result_id, Status.FAILED, expiring=expiring, error_code=code, error_message=message
+    )
 
 
 def count_failed(
@@ -191,9 +229,7 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     report = {"requeued": 0, "expired": 0, "lost": 0}
     for row, job in job_of.items():
         if row.created_at < deadline:
-            report["expired"] += fail(
-                row.id, "expired", "The count did not finish in time. Try again."
-            )
+            report["expired"] += fail(row.id, "expired", EXPIRED_MESSAGE, expiring=True)
         elif job is not None and job.get_status(refresh=False) in ALIVE:
             continue  # RQ still has it: queued, running or waiting to retry
         elif row.attempts >= MAX_ATTEMPTS:

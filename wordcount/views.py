@@ -5,7 +5,11 @@ requests into calls to them and results into responses.
 """
 
 import re
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict, overload
 
@@ -22,7 +26,18 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import BigInteger, Integer, Row, bindparam, cast, func, literal, select
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Row,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONPATH
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
@@ -34,10 +49,10 @@ from wtforms.validators import InputRequired
 from database import without_transaction
 from errors import AppError
 from jobs import jobs
-from models import JSONDocument, db
+from models import JSONDocument, UTCDateTime, db, utc_now
 from wordcount.fetching import FetchError, normalize_url, refuse_known_private_host
 from wordcount.models import UNFINISHED, Result, Status
-from wordcount.tasks import fetch_limits, submit_count
+from wordcount.tasks import EXPIRED_MESSAGE, expired_before, fetch_limits, submit_count
 
 bp = Blueprint(
     "wordcount",
@@ -49,7 +64,6 @@ bp = Blueprint(
 api = Blueprint("wordcount_api", __name__, url_prefix="/api")
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
-STATUS_FOR_FETCH_ERROR = {"invalid_url": 400, "blocked_url": 400}  # others: 422
 TOP_WORDS = 10
 MAX_TOP_WORDS = 100
 HISTORY_PAGE_SIZE = 50
@@ -158,15 +172,23 @@ def _top_pairs_sqlite(element: top_pairs, compiler: SQLCompiler, **kw: Any) -> s
 # it). They select the table's columns, not the model's: a read that builds
 # no objects skips the ORM's per-row work, a third of a request's time.
 RESULTS = Result.__table__.c
+# A count past its deadline reads as failed ("expired") whether or not a
+# worker is there to store it: ``expired_before`` is bound on every read.
+EXPIRED = and_(
+    RESULTS.status.in_(UNFINISHED),
+    RESULTS.created_at <= bindparam("expired_before", type_=UTCDateTime),
+)
 SUMMARY = (
     RESULTS.id,
     RESULTS.url,
     RESULTS.requested_url,
-    RESULTS.status,
+    case((EXPIRED, literal(Status.FAILED.value)), else_=RESULTS.status).label("status"),
     RESULTS.created_at,
-    RESULTS.finished_at,
-    RESULTS.error_code,
-    RESULTS.error_message,
+    case((EXPIRED, bindparam("now", type_=UTCDateTime)), else_=RESULTS.finished_at).label(
+        "finished_at"
+    ),
+    case((EXPIRED, literal("expired")), else_=RESULTS.error_code).label("error_code"),
+    case((EXPIRED, literal(EXPIRED_MESSAGE)), else_=RESULTS.error_message).label("error_message"),
     RESULTS.total_words,
     RESULTS.unique_words,
 )
@@ -186,18 +208,36 @@ NEWEST_WITH_TOP_WORDS = NEWEST.add_columns(*TOP_WORDS_COLUMNS)
 RESULT_BY_ID = select(*SUMMARY, *TOP_WORDS_COLUMNS).where(RESULTS.id == bindparam("result_id"))
 MAX_ID = 2**31 - 1  # ids are 32-bit integers
 ASCII_NUMBER = re.compile(r"[0-9]{1,19}")
-IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,255}")
-# How often a page or client following an unfinished count should look again.
-REFRESH_SECONDS = 1
+# The key is a Structured Field string (RFC 8941): quoted, with \" and \\
+# escapes; a bare token is taken too. A comma outside quotes means a list:
+# two Idempotency-Key headers, which the server joins into one with a comma.
+QUOTED_KEY = re.compile(r'"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\]){1,255})"')
+BARE_KEY = re.compile(r"[\x20\x21\x23-\x2b\x2d-\x7e]{1,255}")
+# How often a page or client following an unfinished count should look
+# again: every second at first, less often as the count ages (a tenth of its
+# age), at most every 30 seconds; never once it has ended.
+MIN_REFRESH_SECONDS = 1
+MAX_REFRESH_SECONDS = 30
 # A row of these queries: its columns are known by name, not by type.
 AnyRow = Row[*tuple[Any, ...]]
+
+
+def read_time() -> dict[str, datetime]:
+    """The parameters every read binds: now, and the deadline's edge."""
+    return {"now": utc_now(), "expired_before": expired_before()}
+
+
+def refresh_seconds(created_at: datetime) -> int:
+    age = (utc_now() - created_at).total_seconds()
+    return int(min(max(age / 10, MIN_REFRESH_SECONDS), MAX_REFRESH_SECONDS))
 
 
 def get_result(result_id: int, n: int = TOP_WORDS) -> AnyRow:
     # An id the column cannot hold would make PostgreSQL raise, not miss.
     row = None
     if result_id <= MAX_ID:
-        row = db.session.execute(RESULT_BY_ID, {"result_id": result_id, "n": n}).first()
+        values = {"result_id": result_id, "n": n, **read_time()}
+        row = db.session.execute(RESULT_BY_ID, values).first()
     if row is None:
         abort(404, description=f"No result with id {result_id}.")
     return row
@@ -206,7 +246,7 @@ def get_result(result_id: int, n: int = TOP_WORDS) -> AnyRow:
 def newest_results(before: int | None, limit: int, n: int | None = None) -> list[AnyRow]:
     """Results newest first, with ids below ``before``, and their top ``n``
     words when ``n`` is given."""
-    query, values = NEWEST, {"before": before or MAX_ID + 1, "limit": limit}
+    query, values = NEWEST, {"before": before or MAX_ID + 1, "limit": limit, **read_time()}
     if n is not None:
         query, values = NEWEST_WITH_TOP_WORDS, {**values, "n": n}
     return list(db.session.execute(query, values))
@@ -250,7 +290,10 @@ def result(result_id: int) -> str:
     # A failed count offers the form again, filled in, to try again.
     form = URLForm(url=row.requested_url or row.url) if row.status == Status.FAILED else None
     return render_template(
-        "wordcount/result.html", result=row, form=form, refresh_seconds=REFRESH_SECONDS
+        "wordcount/result.html",
+        result=row,
+        form=form,
+        refresh_seconds=refresh_seconds(row.created_at),
     )
 
 
@@ -299,17 +342,21 @@ def result_body(row: AnyRow) -> Count:
 
 
 def idempotency_key() -> str | None:
-    """The Idempotency-Key header: a bare or quoted string of 1 to 255
-    printable ASCII characters, or None when absent."""
-    raw = request.headers.get("Idempotency-Key")
-    if raw is None:
+    """The Idempotency-Key header: one quoted string, or one bare string,
+    of 1 to 255 printable ASCII characters; None when absent."""
+    values = request.headers.getlist("Idempotency-Key")
+    if not values:
         return None
-    key = raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] == '"' else raw
-    if not IDEMPOTENCY_KEY.fullmatch(key):
-        raise AppError(
-            "bad_request", "Idempotency-Key must be 1 to 255 printable ASCII characters."
-        )
-    return key
+    raw = ",".join(values).strip(" \t")
+    if quoted := QUOTED_KEY.fullmatch(raw):
+        return re.sub(r"\\(.)", r"\1", quoted.group(1))
+    if BARE_KEY.fullmatch(raw):
+        return raw
+    raise AppError(
+        "bad_request",
+        "Send one Idempotency-Key of 1 to 255 printable ASCII characters "
+        '(a comma or a double quote only inside a "quoted string").',
+    )
 
 
 def preferred_wait() -> float:
@@ -322,6 +369,20 @@ def preferred_wait() -> float:
                 longest: int = current_app.config["WORDCOUNT_MAX_WAIT"]
                 return min(int(value), longest)
     return 0
+
+
+@contextmanager
+def waiting_slot() -> Iterator[bool]:
+    """One of the process's WORDCOUNT_WAITING_REQUESTS places for a request
+    that waits on a count; False when all are taken. Waiting requests hold
+    a server thread each; the bound keeps threads free for everyone else."""
+    slots: threading.BoundedSemaphore = current_app.extensions["wordcount_waiting"]
+    taken = slots.acquire(blocking=False)
+    try:
+        yield taken
+    finally:
+        if taken:
+            slots.release()
 
 
 def find_by_key(key: str) -> Result | None:
@@ -373,20 +434,21 @@ def create_count() -> ResponseReturnValue:
     headers = {"Location": url_for(".get_count", result_id=result_id)}
     if count is None:
         headers["Idempotent-Replayed"] = "true"
+    db.session.commit()  # ends find_by_key's read: waiting holds no transaction
     wait = preferred_wait()
     if wait:
-        wait_for_count(result_id, wait)
+        with waiting_slot() as waiting:
+            if waiting:  # else answer at once: RFC 7240 lets a server ignore it
+                wait_for_count(result_id, wait)
     if count is None or wait or not jobs.enabled:  # the count may have moved on: read it
         db.session.commit()
         without_transaction()
         count = result_body(get_result(result_id, n))
-    if "error" in count:
-        error = count["error"]
-        status = STATUS_FOR_FETCH_ERROR.get(error["code"], 422)
-        raise AppError(error["code"], error["message"], status, headers)
+    if "error" in count:  # the page's failure: the URL itself was accepted
+        raise AppError(count["error"]["code"], count["error"]["message"], 422, headers)
     if count["status"] == Status.DONE:
         return count, 201, headers
-    headers["Retry-After"] = str(REFRESH_SECONDS)
+    headers["Retry-After"] = str(refresh_seconds(datetime.fromisoformat(count["created_at"])))
     return count, 202, headers
 
 
@@ -395,7 +457,8 @@ def get_count(result_id: int) -> ResponseReturnValue:
     body = result_body(get_result(result_id, int_arg("n", TOP_WORDS, 1, MAX_TOP_WORDS)))
     response = current_app.json.response(body)
     if body["status"] in UNFINISHED:
-        response.headers["Retry-After"] = str(REFRESH_SECONDS)
+        created_at = datetime.fromisoformat(body["created_at"])
+        response.headers["Retry-After"] = str(refresh_seconds(created_at))
     return response
 
 

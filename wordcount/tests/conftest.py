@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 from flask import Flask, Response, request
+from hypothesis import settings
 from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
@@ -18,6 +19,13 @@ from wordcount.models import Result
 from wordcount.views import OPENAPI_FILE
 
 OPENAPI = json.loads(OPENAPI_FILE.read_text())
+
+# Property tests judge results, never speed: no deadline (a loaded 2-core
+# machine once took 200 ms on a correct case), and a failure prints the
+# blob that replays it. make test prints its random seed and takes
+# HYPOTHESIS_SEED=N to run the same cases again.
+settings.register_profile("suite", deadline=None, print_blob=True)
+settings.load_profile("suite")
 
 
 @pytest.fixture  # type: ignore[no-redef]  # replaces the template's client fixture

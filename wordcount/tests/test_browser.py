@@ -170,3 +170,26 @@ def test_a_failed_count_shows_why_and_can_be_tried_again(
     page.wait_for_selector("figure.chart", timeout=30_000)
     assert page.url != first
     assert page.locator("ol.bars li").first.inner_text().split() == ["now", "1"]
+
+
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_the_longest_words_never_make_a_page_wider_than_the_screen(
+    app, live_server, browser, local_site, viewport
+):
+    from wordcount.counting import MAX_WORD_LENGTH
+
+    longest = ["w" * MAX_WORD_LENGTH, "ü" * MAX_WORD_LENGTH, "x" * 500]  # the last is no word
+    url = local_site.add("/long", "<p>" + " ".join(longest * 3) + " short</p>")
+    page = browser.new_page(viewport=VIEWPORTS[viewport])
+    page.goto(live_server + "/")
+    page.fill("input[name=url]", url)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/results/*")
+    assert "w" * MAX_WORD_LENGTH in page.locator("table.words").first.inner_text()
+    for path in (page.url, live_server + "/", live_server + "/history"):
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= VIEWPORTS[viewport]["width"], path
+    page.goto(live_server + "/")
+    screenshot(page, f"longest-words-{viewport}.png")

@@ -6,13 +6,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wordcount.counting import (
+    MAX_WORD_LENGTH,
     WORD,
     count_page,
     count_words,
     decode_html,
+    detect_encoding,
     load_stop_words,
     visible_text,
 )
+from wordcount.encodings import encoding_for_label
 
 
 def words_of(html: str) -> Counter:
@@ -140,7 +143,7 @@ def test_decoding_order_is_bom_header_meta_then_the_html_fallback(body, declared
 def reference_count(text: str) -> Counter:
     """The plain definition that count_words computes faster."""
     text = unicodedata.normalize("NFC", text).lower().replace("\u2019", "'")
-    return Counter(WORD.findall(text))
+    return Counter(word for word in WORD.findall(text) if len(word) <= MAX_WORD_LENGTH)
 
 
 @given(st.text())
@@ -190,7 +193,15 @@ def test_counting_any_text_never_raises_and_totals_add_up(text):
     assert all(n > 0 for n in counts.values())
 
 
-@given(st.binary(max_size=2000), st.sampled_from([None, "utf-8", "latin-1", "bogus"]))
+# Labels that codecs.lookup accepts but that are not text encodings, or
+# whose codecs fail on ordinary bytes: none may decide how a page is read.
+NOT_ENCODINGS = ["rot13", "base64", "zlib", "hex", "uu", "bz2", "quopri", "idna", "undefined"]
+
+
+@given(
+    st.binary(max_size=2000),
+    st.sampled_from([None, "utf-8", "latin-1", "bogus", "replacement", "x-user-defined"]),
+)
 def test_count_page_of_any_bytes_never_raises_and_is_consistent(body, charset):
     counts = count_page(body, charset)
     assert counts.total_words == sum(n for _, n in counts.all_words)
@@ -204,3 +215,63 @@ def test_every_word_of_a_page_is_counted_exactly(words):
     html = "<p>" + " <b>x</b> ".join(words) + "</p>"
     expected = Counter(words) + Counter({"x": max(len(words) - 1, 0)})
     assert words_of(html) == expected
+
+
+@pytest.mark.parametrize("label", NOT_ENCODINGS)
+def test_a_label_outside_the_whatwg_table_falls_back_to_the_default(label):
+    body = "<p>Café crème</p>".encode()
+    header = count_page(body, label)
+    meta = count_page(f'<meta charset="{label}">'.encode() + body)
+    assert dict(header.all_words) == dict(meta.all_words) == {"café": 1, "crème": 1}
+
+
+@pytest.mark.parametrize(
+    ("label", "encoding"),
+    [
+        ("latin1", "cp1252"),  # every Latin-1 label is windows-1252
+        (" ISO-8859-9\t", "cp1254"),  # ASCII white space and case are ignored
+        ("shift_jis", "cp932"),
+        ("gbk", "gb18030"),
+        ("ks_c_5601-1987", "cp949"),
+        ("iso-8859-8-i", "iso8859-8"),
+        ("utf8", "utf-8"),
+        ("iso-2022-kr", "replacement"),
+        ("x-user-defined", "x-user-defined"),
+        ("utf-7", None),  # not in the table
+        ("", None),
+    ],
+)
+def test_labels_follow_the_whatwg_table(label, encoding):
+    assert encoding_for_label(label) == encoding
+
+
+def test_the_replacement_encoding_yields_no_words():
+    assert count_page(b"<p>hidden attack text</p>", "iso-2022-kr").total_words == 0
+
+
+def test_x_user_defined_keeps_ascii_and_makes_high_bytes_private_use():
+    assert decode_html(b"ab\x80\xff", "x-user-defined") == "ab\uf780\uf7ff"
+
+
+@pytest.mark.parametrize(
+    ("declared", "meta", "expected"),
+    [
+        (None, "utf-16le", "utf-8"),  # a <meta> read as ASCII cannot mean UTF-16
+        (None, "x-user-defined", "cp1252"),
+        ("utf-16le", None, "utf-16-le"),  # the HTTP header can
+    ],
+)
+def test_meta_cannot_declare_utf16_or_x_user_defined(declared, meta, expected):
+    body = f'<meta charset="{meta}">'.encode() if meta else b"<p>x</p>"
+    assert detect_encoding(body, declared)[0] == expected
+
+
+def test_a_word_of_the_longest_length_is_counted_and_a_longer_run_is_not():
+    longest, longer = "a" * MAX_WORD_LENGTH, "b" * (MAX_WORD_LENGTH + 1)
+    joined = "-".join(["c" * 40, "d" * 40])  # one word of 81 characters
+    assert words_of(f"<p>{longest} {longer} {joined} ok</p>") == {longest: 1, "ok": 1}
+
+
+def test_a_page_of_one_endless_word_counts_nothing_and_stores_nothing_large():
+    counts = count_page(b"<p>" + b"x" * 4_990_000 + b" end</p>")
+    assert counts.all_words == [("end", 1)]

@@ -1,5 +1,6 @@
 import gzip
 import socket
+import threading
 import time
 
 import pytest
@@ -16,6 +17,7 @@ from wordcount.fetching import (
     normalize_url,
     refuse_known_private_host,
 )
+from wordcount.tests.raw_site import RawSite, response, trickle
 
 LOCAL = FetchLimits(timeout=5, max_bytes=100_000, allow_private_hosts=True)
 PUBLIC_ONLY = FetchLimits(timeout=5, max_bytes=100_000, allow_private_hosts=False)
@@ -213,13 +215,26 @@ def test_a_redirect_to_a_refused_host_is_blocked_before_it_is_followed(local_sit
         "/jump", status=302, headers={"Location": f"http://127.0.0.2:{local_site.port}/secret"}
     )
     error = fetch_error(url, PUBLIC_ONLY)
-    assert error.code == "blocked_url"
+    assert error.code == "blocked_redirect"  # the page's failure, not the client's
     assert local_site.requests == ["/jump"]
 
 
-def test_a_redirect_to_another_scheme_is_invalid(local_site):
-    url = local_site.add("/to-file", status=302, headers={"Location": "file:///etc/passwd"})
-    assert fetch_error(url).code == "invalid_url"
+@pytest.mark.parametrize(
+    "location",
+    [
+        "file:///etc/passwd",
+        "gopher://127.0.0.1/",
+        "http://a@127.0.0.1/",
+        "http://[::1/",
+        "http://h:99999/",
+    ],
+)
+def test_a_redirect_to_a_url_that_cannot_be_counted_is_the_pages_failure(raw_site, location):
+    head = f"HTTP/1.1 302 Found\nLocation: {location}\nContent-Length: 0"
+    url = raw_site.add(f"/to-bad-{location.encode().hex()}", response(head))
+    error = fetch_error(url)
+    assert error.code == "bad_redirect"
+    assert error.message.startswith("The page redirected to a URL that cannot be counted: ")
 
 
 def test_connects_to_the_address_it_checked_without_a_second_lookup(local_site, monkeypatch):
@@ -269,6 +284,79 @@ def test_a_trickling_body_is_cut_at_the_total_limit_not_per_read(local_site):
     error = fetch_error(url, FetchLimits(timeout=1, allow_private_hosts=True))
     assert error.code == "fetch_timeout"
     assert time.monotonic() - started < 1.8
+
+
+# --- A hostile server: raw bytes at its own pace ------------------------------
+
+
+@pytest.fixture(scope="module")
+def raw_site():
+    site = RawSite()
+    yield site
+    site.close()
+
+
+ONE_SECOND = FetchLimits(timeout=1, allow_private_hosts=True)
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        trickle(b"HTTP/1.1 200 OK\r\n", every=0.3),  # the status line, never finished
+        lambda: [(0.0, b"HTTP/1.1 200 OK\r\n"), *trickle(b"X-Slow: y\r\n", every=0.3)()],
+        lambda: [
+            (0.0, b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n"),
+            *trickle(b"<p>word</p>", every=0.3)(),
+        ],
+    ],
+    ids=["status-line", "headers", "body"],
+)
+def test_the_timeout_is_a_wall_clock_deadline_whatever_the_pace(raw_site, script):
+    url = raw_site.add(f"/trickle-{id(script)}", script)
+    started = time.monotonic()
+    assert fetch_error(url, ONE_SECOND).code == "fetch_timeout"
+    assert time.monotonic() - started < 1.8
+
+
+def test_the_deadline_covers_every_redirect_hop_together(local_site):
+    def hop(n: int):
+        time.sleep(0.4)
+        return Response(status=302, headers={"Location": f"/hop{n + 1}"})
+
+    for n in range(5):
+        local_site.add_view(f"/hop{n}", lambda n=n: hop(n))
+    started = time.monotonic()
+    assert fetch_error(local_site.url("/hop0"), ONE_SECOND).code == "fetch_timeout"
+    assert time.monotonic() - started < 1.8
+    assert len(local_site.requests) <= 3
+
+
+def test_the_deadline_covers_a_dns_lookup_that_never_answers(monkeypatch):
+    answered = threading.Event()
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: answered.wait(5))
+    started = time.monotonic()
+    assert fetch_error("http://slow-dns.test/", ONE_SECOND).code == "fetch_timeout"
+    assert time.monotonic() - started < 1.8
+    answered.set()
+
+
+@pytest.mark.parametrize(
+    "length", ["¹", "٣", "1_0", "+5", "-1", "0x10", "5, 6", "", "9" * 20], ids=repr
+)
+def test_a_content_length_that_rfc_9110_refuses_is_a_bad_response(raw_site, length):
+    head = f"HTTP/1.1 200 OK\nContent-Type: text/html\nContent-Length: {length}"
+    url = raw_site.add(f"/length-{length.encode().hex()}", response(head, b"<p>hi</p>"))
+    error = fetch_error(url)
+    assert (error.code, error.message) == (
+        "bad_response",
+        "The server sent a Content-Length that is not valid.",
+    )
+
+
+def test_a_list_of_equal_content_lengths_is_one_value(raw_site):
+    head = "HTTP/1.1 200 OK\nContent-Type: text/html\nContent-Length: 9, 9"
+    url = raw_site.add("/length-list", response(head, b"<p>hi</p>"))
+    assert fetch_page(url, LOCAL).body == b"<p>hi</p>"
 
 
 def test_a_declared_oversized_body_is_refused_before_reading(local_site):

@@ -35,7 +35,8 @@ def stored(app, result_id: int) -> Result:
 
 def add_row(app, **values) -> int:
     with app.app_context():
-        row = Result(url="http://127.0.0.1:9/", requested_url="http://127.0.0.1:9/", **values)
+        values.setdefault("url", "http://127.0.0.1:9/")
+        row = Result(requested_url=values["url"], **values)
         db.session.add(row)
         db.session.commit()
         return row.id
@@ -285,3 +286,171 @@ def test_a_key_that_is_not_1_to_255_printable_ascii_is_400(client, local_site, k
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "bad_request"
     assert stored_rows() == 0
+
+
+@pytest.mark.parametrize("key", ['"a,b"', '"say \\"hi\\""'])
+def test_a_quoted_key_may_hold_commas_and_escaped_quotes(client, local_site, key):
+    first = post(client, local_site.add("/a", PAGE), **{"Idempotency-Key": key})
+    again = post(client, local_site.add("/a", PAGE), **{"Idempotency-Key": key})
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("Idempotency-Key", "dupA"), ("Idempotency-Key", "dupB")],
+        [("Idempotency-Key", "dupA"), ("Idempotency-Key", "dupA")],
+        [("Idempotency-Key", "dupA,dupB")],  # how a server passes on the two above
+        [("Idempotency-Key", '"a","b"')],
+        [("Idempotency-Key", '"unclosed')],
+    ],
+)
+def test_two_keys_or_a_list_of_keys_is_400(client, local_site, headers, stored_rows):
+    response = client.post("/api/counts", json={"url": local_site.add("/a", PAGE)}, headers=headers)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_request"
+    assert stored_rows() == 0
+
+
+def test_a_replayed_key_with_prefer_wait_warns_of_nothing(queue_client, local_site, recwarn):
+    url = local_site.add("/a", PAGE)
+    post(queue_client, url, **{"Idempotency-Key": "k"})
+    again = post(queue_client, url, **{"Idempotency-Key": "k", "Prefer": "wait=1"})
+    assert again.status_code == 202
+    assert [str(warning.message) for warning in recwarn] == []
+
+
+# --- Nothing a page does leaves a count unfinished ---------------------------------
+
+
+def test_a_page_the_counter_cannot_handle_is_a_stored_failure_not_a_500(
+    app, client, local_site, monkeypatch
+):  # (inline: the row is failed, never left running)
+    def broken(*args, **kwargs):
+        raise LookupError("a counter bug")
+
+    monkeypatch.setattr("wordcount.tasks.count_page", broken)
+    response = post(client, local_site.add("/a", PAGE))
+    assert response.status_code == 422
+    assert response.get_json()["error"] == {
+        "code": "count_failed",
+        "message": "The page could not be counted.",
+    }
+    assert stored(app, 1).status == Status.FAILED
+
+
+def test_inline_anything_a_count_raises_is_stored_as_failed(app, client, local_site, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a fetcher bug")
+
+    monkeypatch.setattr("wordcount.tasks.fetch_page", broken)
+    response = post(client, local_site.add("/a", PAGE))
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "internal_error"
+    row = stored(app, 1)
+    assert (row.status, row.error_code, row.finished_at is not None) == (
+        Status.FAILED,
+        "internal_error",
+        True,
+    )
+
+
+def test_a_count_the_counter_cannot_handle_is_not_retried(app, local_site, monkeypatch):
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(args)
+        raise ValueError("a counter bug")
+
+    monkeypatch.setattr("wordcount.tasks.count_page", broken)
+    result_id = add_row(app, url=local_site.add("/a", PAGE))
+    with app.app_context():
+        run_count(result_id)  # returns: RQ sees success and does not retry
+    assert stored(app, result_id).error_code == "count_failed"
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "Content-Type: text/html; charset=rot13",
+        "Content-Type: text/html; charset=idna",
+        "Content-Type: text/html; charset=undefined",
+    ],
+)
+def test_hostile_page_metadata_still_counts(client, local_site, head):
+    name, value = head.split(": ", 1)
+    url = local_site.add("/a", b"<meta charset='base64'><p>Plain words</p>", headers={name: value})
+    response = post(client, url)
+    assert response.status_code == 201
+    assert response.get_json()["total_words"] == 2
+
+
+# --- The deadline holds without a worker -------------------------------------------
+
+
+def test_past_the_deadline_a_count_reads_as_expired_without_any_worker(queue_app, queue_client):
+    queue_app.config["WORDCOUNT_COUNT_DEADLINE"] = 60
+    result_id = add_row(queue_app, created_at=utc_now() - timedelta(seconds=61))
+    response = queue_client.get(f"/api/counts/{result_id}")
+    body = response.get_json()
+    assert (body["status"], body["error"]["code"]) == ("failed", "expired")
+    assert body["finished_at"] is not None
+    assert "Retry-After" not in response.headers
+    listed = queue_client.get("/api/counts").get_json()["items"][0]
+    assert (listed["status"], listed["error"]["code"]) == ("failed", "expired")
+    page = queue_client.get(f"/results/{result_id}").get_data(as_text=True)
+    assert "did not finish in time" in page
+    assert 'http-equiv="refresh"' not in page
+
+
+def test_no_run_stores_an_outcome_past_the_deadline(queue_app, local_site):
+    queue_app.config["WORDCOUNT_COUNT_DEADLINE"] = 60
+    result_id = add_row(
+        queue_app, url=local_site.add("/a", PAGE), created_at=utc_now() - timedelta(seconds=61)
+    )
+    with queue_app.app_context():
+        run_count(result_id)
+    assert stored(queue_app, result_id).status == Status.QUEUED  # left for the sweep
+    assert local_site.requests == []
+
+
+@pytest.mark.parametrize(("age", "refresh"), [(0, 1), (15, 1), (60, 6), (290, 29), (599, 30)])
+def test_following_an_unfinished_count_backs_off_with_its_age(
+    queue_app, queue_client, age, refresh
+):
+    result_id = add_row(queue_app, created_at=utc_now() - timedelta(seconds=age))
+    assert queue_client.get(f"/api/counts/{result_id}").headers["Retry-After"] == str(refresh)
+    page = queue_client.get(f"/results/{result_id}").get_data(as_text=True)
+    assert f'<meta http-equiv="refresh" content="{refresh}">' in page
+
+
+# --- Waiting clients cannot take every thread --------------------------------------
+
+
+def test_past_the_bound_on_waiting_requests_a_post_answers_at_once(
+    queue_app, queue_client, local_site
+):
+    import threading
+    import time
+
+    queue_app.config["WORDCOUNT_MAX_WAIT"] = 3
+    queue_app.extensions["wordcount_waiting"] = threading.BoundedSemaphore(1)
+    url = local_site.add("/a", PAGE)
+    first = threading.Thread(
+        target=post, args=(queue_app.test_client(), url), kwargs={"Prefer": "wait=3"}
+    )
+    first.start()
+    time.sleep(0.5)  # the first request now holds the one waiting place
+    started = time.monotonic()
+    response = post(queue_client, url, Prefer="wait=3")
+    assert response.status_code == 202
+    assert time.monotonic() - started < 1.5
+    first.join(timeout=10)
+
+
+def test_the_waiting_bound_is_half_the_threads(monkeypatch):
+    monkeypatch.setenv("GUNICORN_THREADS", "8")
+    app = create_app(TestingConfig({"TEST_DATABASE_URL": "sqlite://"}))
+    assert app.config["WORDCOUNT_WAITING_REQUESTS"] == 4

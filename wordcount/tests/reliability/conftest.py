@@ -63,11 +63,13 @@ class AppServer:
         assert match is not None, self.dyno.output
         return int(match.group(1))
 
-    def worker_rss_mb(self) -> float:
+    def worker_rss_mb(self, field: str = "VmRSS") -> float:
+        """The largest worker's resident memory now (VmRSS), or the most it
+        ever had (VmHWM, its peak)."""
         sizes = []
         for pid in self.worker_pids():
             status = Path(f"/proc/{pid}/status").read_text()
-            rss = re.search(r"VmRSS:\s+(\d+)", status)
+            rss = re.search(rf"{field}:\s+(\d+)", status)
             assert rss is not None, status
             sizes.append(int(rss.group(1)) / 1024)
         return round(max(sizes), 1)
