@@ -19,7 +19,10 @@ try:
     worker_class = "gunicorn_worker.RequestDeadlineWorker"
     workers = env.integer("WEB_CONCURRENCY", 2, minimum=1)
     threads = env.integer("GUNICORN_THREADS", 4, minimum=1)
-    RequestDeadlineWorker.request_timeout = env.number("GUNICORN_REQUEST_TIMEOUT", 10.0)
+    request_timeout = env.number("GUNICORN_REQUEST_TIMEOUT", 10.0)
+    if not request_timeout > 0:
+        raise ConfigError(f"GUNICORN_REQUEST_TIMEOUT must be above 0, not {request_timeout:g}")
+    RequestDeadlineWorker.request_timeout = request_timeout
 except ConfigError as error:
     raise SystemExit(f"Error: {error}") from None
 

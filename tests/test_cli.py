@@ -388,6 +388,12 @@ def test_gunicorn_stops_at_once_on_a_configuration_error():
         ("PORT", "http", "Error: PORT must be a whole number, not 'http'"),
         ("WEB_CONCURRENCY", "0", "Error: WEB_CONCURRENCY must be at least 1, not 0"),
         ("GUNICORN_THREADS", "0", "Error: GUNICORN_THREADS must be at least 1, not 0"),
+        ("GUNICORN_REQUEST_TIMEOUT", "0", "Error: GUNICORN_REQUEST_TIMEOUT must be above 0, not 0"),
+        (
+            "GUNICORN_REQUEST_TIMEOUT",
+            "soon",
+            "Error: GUNICORN_REQUEST_TIMEOUT must be a number, not 'soon'",
+        ),
     ],
 )
 def test_gunicorn_names_a_bad_setting_of_its_own(setting, value, message):

@@ -298,7 +298,7 @@ def _request(
     if parts.query:
         path += "?" + parts.query
     try:
-        return pool.urlopen(
+        response = pool.urlopen(
             "GET",
             path,
             preload_content=False,
@@ -313,6 +313,10 @@ def _request(
     except (HTTPError, OSError) as error:
         pool.close()  # and the connection urllib3 may still hold
         raise _request_error(error, host, deadline) from None
+    if deadline.expired:  # the timer's shutdown reads as the end of the headers
+        response.close()
+        raise timed_out()
+    return response
 
 
 def _request_error(error: Exception, host: str, deadline: Deadline) -> FetchError:

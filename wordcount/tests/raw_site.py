@@ -37,6 +37,16 @@ def trickle(data: bytes, every: float, forever: bool = True) -> Script:
     return steps
 
 
+def after(first: bytes, script: Script) -> Script:
+    """``first`` at once, then ``script`` (which may be endless)."""
+
+    def steps() -> Iterable[tuple[float, bytes]]:
+        yield 0.0, first
+        yield from script()
+
+    return steps
+
+
 class RawSite:
     """``site.add("/path", script)`` serves a script; ``site.url(path)``."""
 

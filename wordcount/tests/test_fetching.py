@@ -17,7 +17,7 @@ from wordcount.fetching import (
     normalize_url,
     refuse_known_private_host,
 )
-from wordcount.tests.raw_site import RawSite, response, trickle
+from wordcount.tests.raw_site import RawSite, after, response, trickle
 
 LOCAL = FetchLimits(timeout=5, max_bytes=100_000, allow_private_hosts=True)
 PUBLIC_ONLY = FetchLimits(timeout=5, max_bytes=100_000, allow_private_hosts=False)
@@ -303,11 +303,11 @@ ONE_SECOND = FetchLimits(timeout=1, allow_private_hosts=True)
     "script",
     [
         trickle(b"HTTP/1.1 200 OK\r\n", every=0.3),  # the status line, never finished
-        lambda: [(0.0, b"HTTP/1.1 200 OK\r\n"), *trickle(b"X-Slow: y\r\n", every=0.3)()],
-        lambda: [
-            (0.0, b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n"),
-            *trickle(b"<p>word</p>", every=0.3)(),
-        ],
+        after(b"HTTP/1.1 200 OK\r\n", trickle(b"X-Slow: y\r\n", every=0.3)),
+        after(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n",
+            trickle(b"<p>word</p>", every=0.3),
+        ),
     ],
     ids=["status-line", "headers", "body"],
 )
