@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-pgbouncer lint heroku-local clean
+.PHONY: run test test-pgbouncer lint audit heroku-local clean
 
 run: $(VENV)/.runtime  ## Serve on http://127.0.0.1:5000 with SQLite, debugger and reloader on
 	$(BIN)/python manage.py db upgrade
@@ -27,6 +27,9 @@ lint: $(VENV)/.dev  ## ruff's lint rules, its formatting and mypy, as the pre-co
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+audit: $(VENV)/.dev  ## Known vulnerabilities in the pinned requirements (asks PyPI: not a test)
+	$(BIN)/pip-audit --requirement requirements.txt --no-deps --disable-pip --progress-spinner off
 
 heroku-local: $(VENV)/.dev  ## The Procfile as Heroku runs it, on local PostgreSQL
 	PATH="$(CURDIR)/$(BIN):$$PATH" bin/heroku-local

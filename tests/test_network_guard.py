@@ -102,5 +102,14 @@ def test_a_test_that_swallows_the_error_still_fails(tmp_path):
         timeout=60,
     )
     assert result.returncode == 1, result.stdout
-    assert "The test tried to reach past loopback" in result.stdout
+    assert "A guard of the test's processes tripped" in result.stdout
     assert "1 passed, 1 error" in result.stdout
+
+
+def test_a_sqlalchemy_warning_in_a_process_a_test_starts_is_recorded(expect_refusals):
+    code = "import warnings; from sqlalchemy.exc import SAWarning; warnings.warn(SAWarning('x'))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=project_env(), capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0
+    assert "SAWarning: x" in result.stderr

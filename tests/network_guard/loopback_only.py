@@ -55,12 +55,17 @@ def is_loopback(host: object) -> bool:
 def refuse(what: str) -> NetworkRefused:
     """Record the attempt, with where it came from, and return the error."""
     message = f"network guard: {what} is past loopback (pid {os.getpid()})"
+    record(message)
+    return NetworkRefused(message)
+
+
+def record(message: str) -> None:
+    """Write ``message`` and the stack that led to it to the guard's log."""
     path = os.environ.get(LOG_VARIABLE)
     if path:
-        stack = "".join(traceback.format_stack(limit=12)[:-2])
+        stack = "".join(traceback.format_stack(limit=12)[:-3])
         with open(path, "a", encoding="utf-8") as log:
             log.write(f"{message}\n{stack}\n")
-    return NetworkRefused(message)
 
 
 def is_numeric(host: object) -> bool:

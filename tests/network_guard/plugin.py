@@ -1,7 +1,8 @@
 """pytest's side of the network guard (see loopback_only): guard the test
 process, give every process a test starts the guard's log, and fail a test
-whose processes tried to reach past loopback, even when the code under test
-caught the error."""
+whose processes tried to reach past loopback (or, in a subprocess, warned
+from SQLAlchemy: see sitecustomize), even when the code under test caught
+the error."""
 
 import os
 import tempfile
@@ -41,4 +42,4 @@ def network_guard() -> Iterator[Path]:
     yield log
     refused = log.read_bytes()[start:].decode("utf-8", "replace")
     if refused:
-        pytest.fail("The test tried to reach past loopback:\n" + refused, pytrace=False)
+        pytest.fail("A guard of the test's processes tripped:\n" + refused, pytrace=False)
