@@ -167,3 +167,53 @@ def test_waiting_clients_never_starve_the_site(postgres_url, redis_url, tmp_path
         "posts_answered_at_once": sum(1 for _, seconds in posts if seconds < 2),
         "posts_that_waited": sum(1 for _, seconds in posts if seconds >= 2),
     }
+
+
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_slow_clients_are_cut_at_the_request_deadline(postgres_url, tmp_path, figures, part):
+    """Slowloris: 3 x (workers x threads) connections that send a byte every
+    0.5 s. Each is closed at GUNICORN_REQUEST_TIMEOUT, and /healthz answers
+    once the slow clients queued before it have had their deadline."""
+    from tests.test_heroku import slow_client
+
+    data = {
+        "headers": b"GET /healthz HTTP/1.1\r\nX-Forwarded-Proto: https\r\nX-Slow: ",
+        "body": b"POST /api/counts HTTP/1.1\r\nX-Forwarded-Proto: https\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 999\r\n\r\n",
+    }[part]
+    assert manage("db", "upgrade", DATABASE_URL=heroku_url(postgres_url)).returncode == 0
+    deadline, workers, threads = 3.0, 2, 4
+    server = start_app(postgres_url, tmp_path, GUNICORN_REQUEST_TIMEOUT=str(deadline))
+    port = int(server.url.rsplit(":", 1)[1])
+    stop, results = threading.Event(), []
+    clients = [
+        threading.Thread(target=lambda: results.append(slow_client(port, stop, data, 0.5)))
+        for _ in range(3 * workers * threads)
+    ]
+    try:
+        for client in clients:
+            client.start()
+        time.sleep(1)
+        probes = []
+        for _ in range(5):
+            started = time.monotonic()
+            status, _, _ = server.call("GET", "/healthz", timeout=60)
+            probes.append(time.monotonic() - started)
+            assert status == 200
+        for client in clients:
+            client.join(timeout=30)
+    finally:
+        stop.set()
+        assert server.dyno.stop() == 0
+    closed = sorted(result["closed_after"] for result in results if result["closed_after"])
+    assert len(closed) == len(clients)
+    # The slow clients queue for the threads; each holds one for at most the
+    # deadline, so a request behind them waits at most this (accept() may
+    # give all of them to one of the two processes).
+    assert max(probes) < (len(clients) / threads + 1) * deadline + 2
+    figures.setdefault("slow_clients", {})[part] = {
+        "clients": len(clients),
+        "request_timeout_s": deadline,
+        "slowest_healthz_s": round(max(probes), 2),
+        "closed_after_s": [round(closed[0], 1), round(closed[-1], 1)],
+    }
