@@ -32,10 +32,10 @@ class Result(Model):
 
     __tablename__ = "results"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('queued', 'running', 'done', 'failed')", name="ck_results_status"
-        ),
-        UniqueConstraint("idempotency_key", name="uq_results_idempotency_key"),
+        # Named ck_results_status and uq_results_idempotency_key by the
+        # naming convention (models.py).
+        CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status"),
+        UniqueConstraint("idempotency_key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

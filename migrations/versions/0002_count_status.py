@@ -43,17 +43,19 @@ def upgrade():
         for name in COUNTS:
             batch_op.alter_column(name, nullable=True)
         batch_op.create_check_constraint(
-            "ck_results_status", "status IN ('queued', 'running', 'done', 'failed')")
+            batch_op.f("ck_results_status"), "status IN ('queued', 'running', 'done', 'failed')")
         batch_op.create_index(batch_op.f("ix_results_status"), ["status"], unique=False)
-        batch_op.create_unique_constraint("uq_results_idempotency_key", ["idempotency_key"])
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_results_idempotency_key"), ["idempotency_key"]
+        )
 
 
 def downgrade():
     op.execute("DELETE FROM results WHERE status != 'done'")
     with op.batch_alter_table("results", schema=None) as batch_op:
-        batch_op.drop_constraint("uq_results_idempotency_key", type_="unique")
+        batch_op.drop_constraint(batch_op.f("uq_results_idempotency_key"), type_="unique")
         batch_op.drop_index(batch_op.f("ix_results_status"))
-        batch_op.drop_constraint("ck_results_status", type_="check")
+        batch_op.drop_constraint(batch_op.f("ck_results_status"), type_="check")
         for name in COUNTS:
             batch_op.alter_column(name, nullable=False)
         batch_op.drop_column("requested_url")
