@@ -143,8 +143,8 @@ def test_a_fork_stays_green_after_remove_example_and_its_own_first_model(fresh_c
     models.write_text(
         models.read_text()
         .replace(
-            "from sqlalchemy import JSON, DateTime, Dialect, TypeDecorator\n",
-            "from sqlalchemy import JSON, DateTime, Dialect, Text, TypeDecorator\n",
+            "from sqlalchemy import JSON, DateTime, Dialect, MetaData, TypeDecorator\n",
+            "from sqlalchemy import JSON, DateTime, Dialect, MetaData, Text, TypeDecorator\n",
         )
         .replace(
             "from sqlalchemy.orm import DeclarativeBase\n",
