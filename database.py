@@ -8,9 +8,11 @@ plain SQLAlchemy session makes four: the pool's pre-ping, ``BEGIN``, the
 - **Reads are autocommit.** A connection checked out for a GET, HEAD or
   OPTIONS request runs each statement on its own, so psycopg sends no
   ``BEGIN`` and has nothing to roll back: one round trip per query. Those
-  methods are safe by HTTP's rules (RFC 9110); a GET view that must write
-  opens a transaction with
-  ``db.session.connection(execution_options={"isolation_level": "READ COMMITTED"})``.
+  methods are safe by HTTP's rules (RFC 9110), and a statement that writes
+  in one raises ``WriteInSafeRequest``, on SQLite as on PostgreSQL: a GET
+  that writes twice would be atomic on SQLite (a transaction) and not on
+  PostgreSQL (autocommit), so it fails loudly on both, and a test on SQLite
+  catches it. Write in a POST (or PUT, PATCH, DELETE) view.
 - **Writes are transactions**, as before: any other method, and everything
   outside a request (jobs, the shell, migrations). After a write has
   committed, ``without_transaction()`` makes the session's next statements
@@ -37,11 +39,31 @@ from models import db
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+# The first word of a statement that changes the database.
+WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "ALTER", "DROP", "TRUNCATE"})
+
+
+class WriteInSafeRequest(RuntimeError):
+    """A GET, HEAD or OPTIONS request tried to change the database."""
+
+
 def init_app(app: Flask) -> None:
     with app.app_context():
         for engine in db.engines.values():
+            event.listen(engine, "before_cursor_execute", refuse_writes_in_safe_requests)
             if engine.dialect.name == "postgresql":
                 event.listen(engine, "checkout", on_checkout)
+
+
+def refuse_writes_in_safe_requests(
+    connection: object, cursor: object, statement: str, *args: object
+) -> None:
+    words = statement.lstrip().split(None, 1)
+    if words and words[0].upper() in WRITES and reads_only():
+        raise WriteInSafeRequest(
+            f"{request.method} {request.path} tried to write ({words[0].upper()}): "
+            "GET, HEAD and OPTIONS only read; write in a POST view"
+        )
 
 
 # Registered for PostgreSQL engines only, whose driver is psycopg.

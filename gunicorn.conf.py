@@ -1,4 +1,4 @@
-"""gunicorn settings, read automatically by ``gunicorn web:app``.
+"""gunicorn settings, read automatically by ``gunicorn wsgi:app``.
 
 Tuned for a Heroku dyno: bind $PORT, log to stdout, finish in-flight
 requests on SIGTERM before Heroku's SIGKILL 30 seconds later.

@@ -14,16 +14,15 @@ import os
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup, routes_command, run_command, shell_command
+from flask.cli import FlaskGroup, ScriptInfo, routes_command, run_command, shell_command
 from sqlalchemy.exc import OperationalError
 
 
 def load_app() -> Flask:
-    # Imported only when a command needs the app: FlaskGroup reads .env
-    # first, and web.py reads its configuration from the environment.
-    from web import app
+    # Built only when a command needs the app, after FlaskGroup has read .env.
+    from web import create_app_or_exit
 
-    return app
+    return create_app_or_exit()
 
 
 # set_debug_flag=False: the config class decides debug mode, not FLASK_DEBUG.
@@ -49,7 +48,7 @@ cli.add_command(routes_command)
 def runserver(ctx: click.Context, host: str, port: int) -> None:
     """Serve the app with Flask's development server (reloader and
     debugger on when the config class sets DEBUG)."""
-    debug = load_app().debug
+    debug = ctx.ensure_object(ScriptInfo).load_app().debug  # the app FlaskGroup built
     # Flask's server reads FLASK_DEBUG for its banner and the reloader's child.
     os.environ["FLASK_DEBUG"] = "1" if debug else "0"
     ctx.invoke(run_command, host=host, port=port, reload=debug, debugger=debug)

@@ -1,4 +1,9 @@
-"""The Flask application: ``create_app()`` and the ``app`` gunicorn serves."""
+"""The Flask application factory, ``create_app()``.
+
+Importing this module builds nothing: gunicorn serves the app ``wsgi.py``
+builds, ``manage.py`` builds its own, and tests build theirs from a config
+object of their own.
+"""
 
 from pathlib import Path
 
@@ -74,8 +79,11 @@ def shell_context() -> dict[str, object]:
     return {"db": db, **models}
 
 
-try:
-    app = create_app()
-except ConfigError as error:
-    # An operator's mistake, not a bug: one line, no traceback.
-    raise SystemExit(f"Error: {error}") from None
+def create_app_or_exit() -> Flask:
+    """``create_app()`` from APP_SETTINGS, for gunicorn and manage.py: a
+    configuration error is an operator's mistake, not a bug, so it exits
+    with one line instead of a traceback."""
+    try:
+        return create_app()
+    except ConfigError as error:
+        raise SystemExit(f"Error: {error}") from None

@@ -350,7 +350,7 @@ def test_gunicorn_serves_the_app_on_port(tmp_path):
     ok(manage("db", "upgrade", DATABASE_URL=url))
     port = free_port()
     server = subprocess.Popen(
-        ["gunicorn", "web:app"],
+        ["gunicorn", "wsgi:app"],
         cwd=PROJECT_DIR,
         env=project_env(DATABASE_URL=url, PORT=str(port)),
         stdout=subprocess.PIPE,
@@ -370,7 +370,7 @@ def test_gunicorn_serves_the_app_on_port(tmp_path):
 
 def test_gunicorn_stops_at_once_on_a_configuration_error():
     result = subprocess.run(
-        ["gunicorn", "web:app"],
+        ["gunicorn", "wsgi:app"],
         cwd=PROJECT_DIR,
         timeout=30,
         env=project_env(APP_SETTINGS="config.ProductionConfig", PORT=str(free_port())),
@@ -398,7 +398,7 @@ def test_gunicorn_stops_at_once_on_a_configuration_error():
 )
 def test_gunicorn_names_a_bad_setting_of_its_own(setting, value, message):
     result = subprocess.run(
-        ["gunicorn", "web:app"],
+        ["gunicorn", "wsgi:app"],
         cwd=PROJECT_DIR,
         timeout=30,
         env=project_env(**{"PORT": str(free_port()), setting: value}),
@@ -451,3 +451,90 @@ def test_a_developers_dotenv_and_exported_settings_change_no_test(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert " passed" in result.stdout and "failed" not in result.stdout
+
+
+SHELVES_MODELS = """
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+class Shelf(db.Model):
+    __tablename__ = "shelves"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80){unique})
+
+
+class Book(db.Model):
+    __tablename__ = "books"
+    __table_args__ = ({check})
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shelf_id: Mapped[int] = mapped_column(Integer{foreign_key})
+    title: Mapped[str] = mapped_column(String(200){index})
+    pages: Mapped[int]
+"""
+WITH_CONSTRAINTS = {
+    "unique": ", unique=True",
+    "check": 'CheckConstraint("pages > 0", name="positive_pages"),',
+    "foreign_key": ', ForeignKey("shelves.id")',
+    "index": ", index=True",
+}
+# Alembic's autogenerate compares no CHECK constraints: their revisions are
+# written by hand (docs/migrations: "week-one traps").
+DROP_CHECK = """    with op.batch_alter_table('books', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_books_positive_pages'), type_='check')
+"""
+ADD_CHECK = """    with op.batch_alter_table('books', schema=None) as batch_op:
+        batch_op.create_check_constraint(batch_op.f('ck_books_positive_pages'), 'pages > 0')
+"""
+
+
+def constraint_names(url: str) -> set[str]:
+    engine = create_engine(sqlalchemy_url(url))
+    try:
+        found = inspect(engine)
+        reflected = [
+            *found.get_unique_constraints("shelves"),
+            *found.get_foreign_keys("books"),
+            *found.get_indexes("books"),
+            *found.get_check_constraints("books"),
+        ]
+        return {c["name"] for c in reflected if c["name"] is not None}
+    finally:
+        engine.dispose()
+
+
+def test_dropping_each_kind_of_constraint_round_trips(empty_database, tmp_path):
+    # The naming convention (models.py) names every constraint the same way on
+    # SQLite and PostgreSQL, so a revision written on one runs on the other.
+    project = copy_project(tmp_path / "myapp")
+    db_url = {"cwd": project, "DATABASE_URL": empty_database}
+    models = project / "models.py"
+    template = models.read_text()
+    models.write_text(template + SHELVES_MODELS.format(**WITH_CONSTRAINTS))
+    ok(manage("db", "upgrade", **db_url))
+    ok(manage("db", "migrate", "-m", "Add shelves", **db_url))
+    ok(manage("db", "upgrade", **db_url))
+    named = {
+        "uq_shelves_name",
+        "ck_books_positive_pages",
+        "fk_books_shelf_id_shelves",
+        "ix_books_title",
+    }
+    assert constraint_names(empty_database) == named
+
+    models.write_text(template + SHELVES_MODELS.format(**dict.fromkeys(WITH_CONSTRAINTS, "")))
+    ok(manage("db", "migrate", "-m", "Drop constraints", **db_url))
+    (revision,) = (project / "migrations" / "versions").glob("*_drop_constraints.py")
+    text = revision.read_text()
+    for name in named - {"ck_books_positive_pages"}:
+        assert f"op.f('{name}')" in text, name  # found by autogenerate, by name
+    text = text.replace("def upgrade():\n", "def upgrade():\n" + DROP_CHECK, 1)
+    revision.write_text(text.replace("def downgrade():\n", "def downgrade():\n" + ADD_CHECK, 1))
+    ok(manage("db", "upgrade", **db_url))
+    assert constraint_names(empty_database) == set()
+    ok(manage("db", "check", **db_url))
+    ok(manage("db", "downgrade", **db_url))
+    assert constraint_names(empty_database) == named
+    ok(manage("db", "upgrade", **db_url))
+    assert constraint_names(empty_database) == set()

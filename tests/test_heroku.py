@@ -40,7 +40,7 @@ def web_dyno(
     and changes it (adds a route, replaces a function); gunicorn serves that.
     """
     port = free_port()
-    app = "web:app"
+    app = "wsgi:app"
     if extra_code is not None:
         (tmp_path / "dyno_app.py").write_text(extra_code)
         app = "dyno_app:app"
@@ -125,7 +125,7 @@ def test_sigterm_lets_an_in_flight_request_finish(postgres_url, tmp_path):
     started = tmp_path / "started"
     slow_app = (
         "import pathlib, time\n"
-        "from web import app\n\n"
+        "from wsgi import app\n\n"
         "@app.get('/slow')\n"
         "def slow():\n"
         f"    pathlib.Path({str(started)!r}).touch()\n"
@@ -201,7 +201,7 @@ def test_production_redirects_plain_http_and_sends_security_headers(postgres_url
 def test_procfile_runs_gunicorn_the_worker_and_migrates_in_the_release_phase():
     lines = (PROJECT_DIR / "Procfile").read_text().splitlines()
     assert lines == [
-        "web: gunicorn web:app",
+        "web: gunicorn wsgi:app",
         "worker: python manage.py worker",
         "release: python manage.py db upgrade",
     ]

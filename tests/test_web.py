@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 import pages
 from config import ProductionConfig, TestingConfig
+from database import WriteInSafeRequest
 from errors import AppError
 from models import Base, db
 from web import create_app, shell_context
@@ -257,3 +258,19 @@ def test_int_routes_take_ascii_digits_only(path, status):
     assert response.status_code == status
     if status == 200:
         assert response.get_json() == {"id": 42}
+
+
+def test_a_safe_request_that_writes_fails_on_every_database(app, client):
+    # GETs run in autocommit on PostgreSQL and in a transaction on SQLite; a
+    # write there would mean two different things, so it fails on both.
+    @app.route("/write-probe", methods=["GET", "HEAD", "OPTIONS", "POST"])
+    def write_probe():
+        db.session.execute(text("CREATE TEMPORARY TABLE write_probe (x integer)"))
+        db.session.execute(text("DROP TABLE write_probe"))
+        db.session.commit()
+        return "wrote"
+
+    assert client.post("/write-probe").get_data(as_text=True) == "wrote"
+    for method in ("GET", "HEAD", "OPTIONS"):
+        with pytest.raises(WriteInSafeRequest, match=f"^{method} /write-probe tried to write"):
+            client.open("/write-probe", method=method)

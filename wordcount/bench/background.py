@@ -274,7 +274,7 @@ def bench_background(app_env: dict, database: str, smoke: bool) -> dict:
             empty(database)
             mode_env = {**env, "REDIS_URL": redis if mode == "queued" else ""}
             port = free_port()
-            with server(["gunicorn", "web:app"], mode_env, port):
+            with server(["gunicorn", "wsgi:app"], mode_env, port):
                 base = f"http://127.0.0.1:{port}"
                 if mode == "inline":
                     results["inline"], _ = head_of_line(base, site, scenario)

@@ -154,7 +154,7 @@ def bench_http(pages, settings: Settings, database: str, folder: Path) -> dict:
             base = f"http://127.0.0.1:{app_port}"
             reference = ["gunicorn", *extra]
             with (
-                server(["gunicorn", "web:app", *extra], app_env, app_port) as master,
+                server(["gunicorn", "wsgi:app", *extra], app_env, app_port) as master,
                 server([*reference, HELLO_APP], app_env, hello_port),
                 server([*reference, HELLO_DB_APP], app_env, hello_db_port),
                 server([*reference, HELLO_SESSION_APP], app_env, session_port),
@@ -248,7 +248,7 @@ def bench_history_scaling(settings: Settings, database: str) -> dict:
     small, large = settings.history_rows
     port = free_port()
     figures = {}
-    with server(["gunicorn", "web:app"], app_env, port):
+    with server(["gunicorn", "wsgi:app"], app_env, port):
         for rows in (small, large):
             load_rows(database, rows)
             figures[rows] = measure(

@@ -129,7 +129,7 @@ def bench_network(settings: Settings, database: str) -> dict:
         one_thread = ["--workers", "1", "--threads", "1"]
         app_port, raw_port = free_port(), free_port()
         with (
-            server(["gunicorn", "web:app", *one_thread], env, app_port),
+            server(["gunicorn", "wsgi:app", *one_thread], env, app_port),
             server(["gunicorn", *one_thread, HELLO_DB_APP], env, raw_port),
         ):
             base = f"http://127.0.0.1:{app_port}"

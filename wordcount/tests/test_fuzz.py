@@ -31,7 +31,7 @@ def fetch_page(url, limits):
 
 
 tasks.fetch_page = fetch_page
-from web import app  # noqa: E402
+from wsgi import app  # noqa: E402
 """
 
 

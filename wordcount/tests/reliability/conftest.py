@@ -38,7 +38,7 @@ def figures():
 
 
 class AppServer:
-    """gunicorn serving web:app as in production, on its own port."""
+    """gunicorn serving wsgi:app as in production, on its own port."""
 
     def __init__(self, dyno: Dyno, url: str):
         self.dyno, self.url = dyno, url
@@ -88,7 +88,7 @@ def start_app(database: str, tmp_path: Path, name: str = "web.1", **env: str) ->
         "WORDCOUNT_FETCH_TIMEOUT": "5",
         **env,
     }
-    dyno = Dyno(["gunicorn", "web:app"], tmp_path / f"{name}.log", **settings)
+    dyno = Dyno(["gunicorn", "wsgi:app"], tmp_path / f"{name}.log", **settings)
     url = f"http://127.0.0.1:{port}"
     wait_for_http(url + "/healthz", process=dyno.process)
     return AppServer(dyno, url)

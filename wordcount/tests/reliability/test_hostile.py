@@ -99,7 +99,7 @@ def hostile_pages(local_site) -> dict[str, tuple]:
         "/trickle": (422, "fetch_timeout"),
         "/deep": (201, 1),
         "/no-words": (201, 0),
-        "/one-long-word": (201, 1),
+        "/one-long-word": (201, 0),  # longer than MAX_WORD_LENGTH: no word
         "/image": (422, "not_html"),
     }
 

@@ -66,7 +66,7 @@ def test_errors_show_no_debugger_or_traceback(config_class):
 @pytest.mark.parametrize("secret", ["", "dev-only-not-secret"])
 def test_production_refuses_to_start_without_a_real_secret_key(secret):
     result = subprocess.run(
-        ["gunicorn", "web:app"],
+        ["gunicorn", "wsgi:app"],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
