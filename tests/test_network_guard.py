@@ -59,11 +59,15 @@ def test_connecting_past_loopback_in_a_test_raises_and_is_recorded(expect_refusa
         sock.connect(("192.0.2.1", 80))
 
 
-def test_a_process_a_test_starts_is_guarded_too(expect_refusals):
-    code = "import socket; socket.getaddrinfo('example.com', 443)"
-    result = subprocess.run(
+def run_python(code: str) -> subprocess.CompletedProcess:
+    """``code`` in a Python process started as tests start theirs."""
+    return subprocess.run(
         [sys.executable, "-c", code], env=project_env(), capture_output=True, text=True, timeout=30
     )
+
+
+def test_a_process_a_test_starts_is_guarded_too(expect_refusals):
+    result = run_python("import socket; socket.getaddrinfo('example.com', 443)")
     assert result.returncode == 1
     assert "NetworkRefused: network guard: looking up 'example.com'" in result.stderr
 
@@ -108,8 +112,6 @@ def test_a_test_that_swallows_the_error_still_fails(tmp_path):
 
 def test_a_sqlalchemy_warning_in_a_process_a_test_starts_is_recorded(expect_refusals):
     code = "import warnings; from sqlalchemy.exc import SAWarning; warnings.warn(SAWarning('x'))"
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=project_env(), capture_output=True, text=True, timeout=30
-    )
+    result = run_python(code)
     assert result.returncode == 0
     assert "SAWarning: x" in result.stderr
