@@ -4,18 +4,26 @@ PostgreSQL: tests create and drop their own databases on the server named by
 TEST_DATABASE_URL (default: the local server). Without a server they skip,
 saying why; with REQUIRE_POSTGRES=1 (CI) they fail instead.
 
-Redis: tests own the database that TEST_REDIS_URL names (default: number 15
-of the local server) and empty it before and after each test; tests that
-restart or flush a server start a private ``redis-server``. Without Redis
-they skip, saying why; with REQUIRE_REDIS=1 (CI) they fail instead.
+Redis: each test process starts a private ``redis-server`` of its own on a
+free port, so no test writes to a server it did not start; TEST_REDIS_URL
+names a server to use instead (the tests then own that database and empty
+it). Without ``redis-server`` they skip, saying why; with REQUIRE_REDIS=1
+(CI) they fail instead.
+
+Killed runs leave nothing behind for long: test databases are named after
+the machine and the process that made them, and a later run drops those of
+processes that are gone.
 
 These fixtures know nothing of any blueprint or table: they serve the
 template's own tests and, imported, those of your app.
 """
 
+import hashlib
 import itertools
 import os
+import re
 import shutil
+import socket
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,20 +57,19 @@ from web import create_app  # noqa: E402
 POSTGRES_SERVER = os.environ.get(
     "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-# Test databases start with this prefix, so a leftover one is easy to spot.
+# Test databases start with this prefix, so a leftover one is easy to spot,
+# then name this machine and the process that made them (see drop_leftovers).
 TEST_DATABASE_PREFIX = "hcfa_test_"
+THIS_MACHINE = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
 
 
-def redis_test_url() -> str:
-    """TEST_REDIS_URL. Under pytest-xdist, each worker owns its own
-    database: gw0 the one named, gw1 the number below it, and so on."""
-    url = urlsplit(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+def redis_test_url(url: str) -> str:
+    """TEST_REDIS_URL, when given. Under pytest-xdist, each worker owns its
+    own database: gw0 the one named, gw1 the number below it, and so on."""
+    parts = urlsplit(url)
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
-    database = int(url.path.strip("/") or 0) - worker
-    return url._replace(path=f"/{database}").geturl()
-
-
-REDIS_SERVER = redis_test_url()
+    database = int(parts.path.strip("/") or 0) - worker
+    return parts._replace(path=f"/{database}").geturl()
 
 
 def testing_config(database: str, **settings: str) -> TestingConfig:
@@ -100,8 +107,34 @@ def postgres_admin():
         if os.environ.get("REQUIRE_POSTGRES") == "1":
             pytest.fail(reason + " (REQUIRE_POSTGRES=1)")
         pytest.skip(reason)
+    drop_leftovers(engine)
     yield engine
     engine.dispose()
+
+
+def drop_leftovers(admin) -> None:
+    """Drop the test databases that this machine's killed runs left: those
+    whose process is gone (another machine's are left alone)."""
+    mine = re.compile(rf"{TEST_DATABASE_PREFIX}{THIS_MACHINE}_(\d+)_[0-9a-f]+")
+    with admin.connect() as connection:
+        names = connection.scalars(
+            text("SELECT datname FROM pg_database WHERE datname LIKE :prefix"),
+            {"prefix": f"{TEST_DATABASE_PREFIX}%"},
+        ).all()
+        for name in names:
+            match = mine.fullmatch(name)
+            if match and not process_alive(int(match.group(1))):
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
 
 
 @pytest.fixture(scope="session")
@@ -110,7 +143,7 @@ def make_postgres_database(postgres_admin) -> Iterator[Callable[[], str]]:
     created = []
 
     def make() -> str:
-        name = f"{TEST_DATABASE_PREFIX}{uuid.uuid4().hex[:12]}"
+        name = f"{TEST_DATABASE_PREFIX}{THIS_MACHINE}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
         with postgres_admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
         created.append(name)
@@ -209,20 +242,31 @@ def require_redis(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def redis_server() -> str:
-    client = Redis.from_url(REDIS_SERVER, socket_connect_timeout=2, socket_timeout=5)
-    try:
-        client.ping()
-    except RedisError as error:
-        require_redis(f"no Redis server at TEST_REDIS_URL={REDIS_SERVER}: {error}")
-    finally:
-        client.close()
-    return REDIS_SERVER
+def redis_server(tmp_path_factory) -> Iterator[str]:
+    """The URL of the Redis database the tests own: on a private
+    redis-server this test process starts (and stops), or TEST_REDIS_URL's."""
+    if os.environ.get("TEST_REDIS_URL"):
+        url = redis_test_url(os.environ["TEST_REDIS_URL"])
+        client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        try:
+            client.ping()
+        except RedisError as error:
+            require_redis(f"no Redis server at TEST_REDIS_URL={url}: {error}")
+        finally:
+            client.close()
+        yield url
+        return
+    if shutil.which("redis-server") is None:
+        require_redis("redis-server is not installed (apt-get install redis-server)")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture
 def redis_url(redis_server) -> Iterator[str]:
-    """TEST_REDIS_URL's database, empty at the start and end of the test."""
+    """The tests' Redis database, empty at the start and end of the test."""
     client = Redis.from_url(redis_server, socket_timeout=5)
     client.flushdb()
     yield redis_server

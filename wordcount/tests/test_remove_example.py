@@ -7,11 +7,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import REDIS_SERVER
 from tests.helpers import copy_project, head_revision, manage, project_env
 
 # The clone's own suite runs on both databases, for minutes.
@@ -50,7 +48,7 @@ def test_notes_lists_what_is_stored(app, client):
 """
 
 
-def run(command: list[str], cwd: Path, timeout: float = 300, **env: str):
+def run(command: list[str], cwd: Path, timeout: float = 300, **env: str | None):
     started = time.monotonic()
     # The clone is another project: this suite's coverage must not reach into it.
     clone_env = {k: v for k, v in project_env(**env).items() if not k.startswith("COVERAGE_")}
@@ -78,15 +76,13 @@ def fresh_clone(tmp_path) -> Path:
 
 
 def make(target: str, clone: Path, timeout: float = 600):
-    # The clone uses this test's virtualenv instead of building its own, and
-    # its test workers the two Redis databases below this suite's.
-    redis = urlsplit(REDIS_SERVER)
-    below = redis._replace(path=f"/{int(redis.path.strip('/')) - 2}").geturl()
+    # The clone uses this test's virtualenv instead of building its own; its
+    # test processes start Redis servers of their own.
     return run(
         ["make", "--no-print-directory", target, f"VENV={sys.prefix}", f"PYTHON={sys.executable}"],
         clone,
         timeout=timeout,
-        TEST_REDIS_URL=below,
+        TEST_REDIS_URL=None,
     )
 
 
