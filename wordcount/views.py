@@ -232,6 +232,11 @@ def refresh_seconds(created_at: datetime) -> int:
     return int(min(max(age / 10, MIN_REFRESH_SECONDS), MAX_REFRESH_SECONDS))
 
 
+def retry_after(count: Count) -> str:
+    """Retry-After for an unfinished count, from its age."""
+    return str(refresh_seconds(datetime.fromisoformat(count["created_at"])))
+
+
 def get_result(result_id: int, n: int = TOP_WORDS) -> AnyRow:
     # An id the column cannot hold would make PostgreSQL raise, not miss.
     row = None
@@ -448,7 +453,7 @@ def create_count() -> ResponseReturnValue:
         raise AppError(count["error"]["code"], count["error"]["message"], 422, headers)
     if count["status"] == Status.DONE:
         return count, 201, headers
-    headers["Retry-After"] = str(refresh_seconds(datetime.fromisoformat(count["created_at"])))
+    headers["Retry-After"] = retry_after(count)
     return count, 202, headers
 
 
@@ -457,8 +462,7 @@ def get_count(result_id: int) -> ResponseReturnValue:
     body = result_body(get_result(result_id, int_arg("n", TOP_WORDS, 1, MAX_TOP_WORDS)))
     response = current_app.json.response(body)
     if body["status"] in UNFINISHED:
-        created_at = datetime.fromisoformat(body["created_at"])
-        response.headers["Retry-After"] = str(refresh_seconds(created_at))
+        response.headers["Retry-After"] = retry_after(body)
     return response
 
 
