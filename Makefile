@@ -3,22 +3,34 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-pgbouncer lint audit heroku-local clean
+.PHONY: run test test-pgbouncer lint audit heroku-local rename clean
+
+# A virtualenv keeps the path it was made in: moved or renamed with the
+# project, its scripts point at the old one. Start it afresh then.
+ifneq ($(wildcard $(BIN)/pip),)
+ifeq ($(shell head -n 2 $(BIN)/pip | grep -cF '$(abspath $(BIN))/python'),0)
+$(info make: $(VENV) was made in another folder; making it again)
+$(shell rm -rf $(VENV))
+endif
+endif
 
 run: $(VENV)/.runtime  ## Serve on http://127.0.0.1:5000 with SQLite, debugger and reloader on
 	$(BIN)/python manage.py db upgrade
 	$(BIN)/python manage.py runserver
 
+# >>> example
 # The property tests' random seed, printed; HYPOTHESIS_SEED=N repeats a run's cases.
 ifndef HYPOTHESIS_SEED
 HYPOTHESIS_SEED := $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
 endif
+PYTEST_ARGS += --hypothesis-seed=$(HYPOTHESIS_SEED)
+# <<< example
 
 test: $(VENV)/.dev  ## The test suite (without the long reliability runs), with coverage
 	rm -rf test-artifacts/coverage && mkdir -p test-artifacts/coverage
-	@echo "make test: HYPOTHESIS_SEED=$(HYPOTHESIS_SEED)"
+	@echo "make test: $(PYTEST_ARGS)"
 	$(BIN)/python -m pytest -m "not reliability" --numprocesses 2 --dist loadfile --cov --cov-report=term \
-	  --hypothesis-seed=$(HYPOTHESIS_SEED)
+	  $(PYTEST_ARGS)
 
 test-pgbouncer: $(VENV)/.dev  ## The PostgreSQL tests again, through PgBouncer in transaction mode
 	$(BIN)/python -m tests.with_pgbouncer $(BIN)/python -m pytest -m "postgres and not reliability and not slow" -q --numprocesses 2 --dist loadfile
@@ -33,6 +45,9 @@ audit: $(VENV)/.dev  ## Known vulnerabilities in the pinned requirements (asks P
 
 heroku-local: $(VENV)/.dev  ## The Procfile as Heroku runs it, on local PostgreSQL
 	PATH="$(CURDIR)/$(BIN):$$PATH" bin/heroku-local
+
+rename:  ## Rename the project: make rename NAME=ReadingList [SHORT=readinglist]
+	$(PYTHON) bin/rename.py "$(NAME)" "$(SHORT)"
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis
@@ -54,7 +69,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 .PHONY: remove-example test-reliability bench bench-smoke bench-tools
 
 remove-example:  ## Delete the Wordcount example, leaving the template's minimal app
-	$(PYTHON) bin/remove-example
+	$(PYTHON) bin/remove_example.py
 
 test-reliability: $(VENV)/.dev  ## Load, faults and hostile input against real processes
 	$(BIN)/python -m pytest wordcount/tests/reliability -m reliability -s

@@ -3,25 +3,26 @@
 Each class reads the environment once, when it is instantiated by the app
 factory, so a missing variable is reported by name (``ConfigError``) instead
 of crashing with a ``KeyError`` at import time.
+
+One mechanism for every setting: a ``Config`` reads a mapping (the process
+environment, or a test's own dict) through ``Environment``'s typed reads
+(environment.py), and keeps it as ``app.config["ENVIRONMENT"]``, where a
+package's ``init_app`` reads its own settings the same way.
+gunicorn.conf.py reads the web server's settings from a ``Config`` too.
 """
 
 import os
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, overload
+from collections.abc import Mapping
+from typing import Any
 
-from redis.connection import parse_url
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-T = TypeVar("T")
+from environment import ConfigError, Environment
 
 DEFAULT_SETTINGS = "config.DevelopmentConfig"
 # Development only: ProductionConfig refuses to start with it.
 DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105
-
-
-class ConfigError(Exception):
-    """A setting is missing or invalid; the message names it."""
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -65,64 +66,13 @@ def redis_url_setting(name: str, url: str | None) -> str | None:
         raise ConfigError(
             f"{name} must be a redis://, rediss:// or unix:// URL, not {scheme_of(url)}"
         )
+    from redis.connection import parse_url  # only when REDIS_URL is set: see jobs.py
+
     try:
         parse_url(url)  # type: ignore[no-untyped-call]  # unannotated in redis-py
     except ValueError as error:  # a port or an option; redis-py names it alone
         raise ConfigError(f"{name} is not a URL redis-py can read: {error}") from None
     return url
-
-
-class Environment:
-    """Typed, validated reads of environment variables."""
-
-    def __init__(self, environ: Mapping[str, str]):
-        self._environ = environ
-
-    @overload
-    def text(self, name: str) -> str | None: ...
-    @overload
-    def text(self, name: str, default: str) -> str: ...
-    def text(self, name: str, default: str | None = None) -> str | None:
-        return self._environ.get(name) or default
-
-    def required(self, name: str, why: str) -> str:
-        value = self._environ.get(name, "").strip()
-        if not value:
-            raise ConfigError(f"{name} is not set: {why}")
-        return value
-
-    def integer(self, name: str, default: int, minimum: int | None = None) -> int:
-        value = self._convert(name, default, int, "a whole number")
-        if minimum is not None and value < minimum:
-            raise ConfigError(f"{name} must be at least {minimum}, not {value}")
-        return value
-
-    def number(self, name: str, default: float) -> float:
-        return self._convert(name, default, float, "a number")
-
-    def _convert(self, name: str, default: T, convert: Callable[[str], T], kind: str) -> T:
-        raw = self._environ.get(name, "").strip()
-        if not raw:
-            return default
-        try:
-            return convert(raw)
-        except ValueError:
-            raise ConfigError(f"{name} must be {kind}, not {raw!r}") from None
-
-    def names(self, name: str) -> list[str] | None:
-        """A comma-separated list, or None when the variable is unset or empty."""
-        names = [part.strip() for part in self._environ.get(name, "").split(",")]
-        return [part for part in names if part] or None
-
-    def flag(self, name: str, default: bool) -> bool:
-        raw = self._environ.get(name, "").strip().lower()
-        if not raw:
-            return default
-        if raw in ("1", "true", "yes", "on"):
-            return True
-        if raw in ("0", "false", "no", "off"):
-            return False
-        raise ConfigError(f"{name} must be true or false, not {raw!r}")
 
 
 class Config:
@@ -147,6 +97,8 @@ class Config:
 
     def __init__(self, environ: Mapping[str, str] = os.environ):
         env = Environment(environ)
+        # Where a package reads its own settings (see the module's docstring).
+        self.ENVIRONMENT = env
         self.SECRET_KEY = self.secret_key(env)
         self.SQLALCHEMY_DATABASE_URI = sqlalchemy_url(self.database_url(env))
         self.SQLALCHEMY_ENGINE_OPTIONS = self.engine_options(env)
@@ -155,6 +107,11 @@ class Config:
         self.REDIS_URL = redis_url_setting("REDIS_URL", env.text("REDIS_URL"))
         self.REDIS_VERIFY_TLS = env.flag("REDIS_VERIFY_TLS", True)
         self.WORKER_CONCURRENCY = env.integer("WORKER_CONCURRENCY", 4, minimum=1)
+        # The web server (gunicorn.conf.py): processes, and threads in each.
+        self.PORT = env.integer("PORT", 8000, minimum=1)
+        self.WEB_CONCURRENCY = env.integer("WEB_CONCURRENCY", 2, minimum=1)
+        self.GUNICORN_THREADS = env.integer("GUNICORN_THREADS", 4, minimum=1)
+        self.GUNICORN_REQUEST_TIMEOUT = env.number("GUNICORN_REQUEST_TIMEOUT", 10.0, above=0)
 
     def secret_key(self, env: Environment) -> str:
         return env.text("SECRET_KEY", DEFAULT_SECRET_KEY)

@@ -14,10 +14,11 @@ plain SQLAlchemy session makes four: the pool's pre-ping, ``BEGIN``, the
   PostgreSQL (autocommit), so it fails loudly on both, and a test on SQLite
   catches it. Write in a POST (or PUT, PATCH, DELETE) view.
 - **Writes are transactions**, as before: any other method, and everything
-  outside a request (jobs, the shell, migrations). After a write has
-  committed, ``without_transaction()`` makes the session's next statements
-  autocommit too: for a read that follows, or a single-statement write,
-  which is atomic on its own.
+  outside a request (jobs, the shell, migrations). ``transaction()`` wraps
+  a block that must commit or roll back whole. ``execute_alone()`` runs one
+  statement on its own, in autocommit: a read after a write has committed,
+  or a write one statement makes atomic (``UPDATE ... RETURNING``), in one
+  round trip and holding no transaction while the caller goes on.
 - **No pre-ping.** A server that restarted has closed its end of every
   connection; checkout sees that locally (the idle socket is readable)
   and replaces the connection, without a round trip. Failures the socket
@@ -26,15 +27,19 @@ plain SQLAlchemy session makes four: the pool's pre-ping, ``BEGIN``, the
 """
 
 import select
-from typing import Any
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, has_request_context, request
-from psycopg import Connection
-from sqlalchemy import event
+from sqlalchemy import Executable, Result, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from models import db
+
+if TYPE_CHECKING:  # psycopg is imported by SQLAlchemy when a PostgreSQL URL is used
+    from psycopg import Connection
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -68,25 +73,41 @@ def refuse_writes_in_safe_requests(
 
 # Registered for PostgreSQL engines only, whose driver is psycopg.
 def on_checkout(
-    dbapi_connection: Connection[Any], record: ConnectionPoolEntry, proxy: PoolProxiedConnection
+    dbapi_connection: "Connection[Any]", record: ConnectionPoolEntry, proxy: PoolProxiedConnection
 ) -> None:
     if closed_by_server(dbapi_connection):
         raise DisconnectionError("the server closed the connection")  # the pool reconnects
     dbapi_connection.autocommit = reads_only()
 
 
-def without_transaction() -> None:
-    """Run the session's next statements in autocommit, until it commits or
-    rolls back. Call it where no transaction is open (at the start, or after
-    a commit); SQLAlchemy refuses otherwise."""
+@contextmanager
+def transaction() -> Iterator[None]:
+    """Commit the session at the end of the block; roll it back when the
+    block raises (the error goes on), so the session is usable after."""
+    try:
+        yield
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+
+
+def execute_alone(statement: Executable, params: Mapping[str, Any] | None = None) -> Result[Any]:
+    """Run ``statement`` on its own, in autocommit, after committing what
+    the session holds, and leave no transaction open. On PostgreSQL that
+    is one round trip (no BEGIN, no COMMIT). The rows are read before it
+    returns."""
+    db.session.commit()
     db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    with transaction():  # ends the autocommit: the next statement is in a transaction again
+        return db.session.execute(statement, params).freeze()()
 
 
 def reads_only() -> bool:
     return has_request_context() and request.method in SAFE_METHODS
 
 
-def closed_by_server(dbapi_connection: Connection[Any]) -> bool:
+def closed_by_server(dbapi_connection: "Connection[Any]") -> bool:
     """True when an idle connection has something to read: after a restart,
     the server's goodbye and end of file. An idle connection that is alive
     has nothing to read, so this costs no round trip."""

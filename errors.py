@@ -1,9 +1,14 @@
-"""Error responses: JSON under /api/, HTML pages elsewhere.
+"""Error responses: JSON for an API, HTML pages elsewhere.
 
-API errors have one shape, ``{"error": {"code": ..., "message": ...}}``.
+An error answers in JSON when its URL is under a blueprint registered with
+``answer_errors_in_json`` (an unknown URL under its prefix too), when the
+client asks for JSON first (``Accept``), and for /healthz; as an HTML page
+otherwise. JSON errors have one shape,
+``{"error": {"code": ..., "message": ...}}``.
 """
 
-from flask import Flask, current_app, render_template, request
+from flask import Blueprint, Flask, current_app, render_template, request
+from flask.blueprints import BlueprintSetupState
 from flask.typing import HeadersValue, ResponseReturnValue
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -36,8 +41,35 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(end_database_session)
 
 
+def answer_errors_in_json(blueprint: Blueprint) -> None:
+    """Answer the errors of ``blueprint``'s URLs in JSON. Call it where the
+    blueprint is made: Flask takes no setup after its first registration."""
+
+    def record(state: BlueprintSetupState) -> None:
+        answers = state.app.extensions.setdefault(
+            "json_errors", {"names": set(), "prefixes": set()}
+        )
+        answers["names"].add(state.name)
+        if prefix := (state.url_prefix or "").rstrip("/"):
+            answers["prefixes"].add(prefix)
+
+    blueprint.record_once(record)
+
+
+def no_json_errors() -> dict[str, set[str]]:
+    return {"names": set(), "prefixes": set()}
+
+
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    answers = current_app.extensions.get("json_errors", no_json_errors())
+    path = request.path
+    if request.blueprint in answers["names"] or path == "/healthz":
+        return True
+    if any(path.startswith(f"{prefix}/") for prefix in answers["prefixes"]):
+        return True
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
+        "application/json"
+    )
 
 
 def error_response(

@@ -5,26 +5,28 @@ requests on SIGTERM before Heroku's SIGKILL 30 seconds later.
 """
 
 import os
-import signal
 
-from config import ConfigError, Environment
+import stop_signals
+from config import load_config
+from environment import ConfigError
 from gunicorn_worker import RequestDeadlineWorker
 
-env = Environment(os.environ)
 try:
-    bind = f"0.0.0.0:{env.integer('PORT', 8000, minimum=1)}"
-    # Threads, because web apps wait on other servers: a slow call then
-    # holds one thread, not a whole worker process.
-    # gthread, with a deadline for each request to arrive (gunicorn_worker.py).
-    worker_class = "gunicorn_worker.RequestDeadlineWorker"
-    workers = env.integer("WEB_CONCURRENCY", 2, minimum=1)
-    threads = env.integer("GUNICORN_THREADS", 4, minimum=1)
-    request_timeout = env.number("GUNICORN_REQUEST_TIMEOUT", 10.0)
-    if not request_timeout > 0:
-        raise ConfigError(f"GUNICORN_REQUEST_TIMEOUT must be above 0, not {request_timeout:g}")
-    RequestDeadlineWorker.request_timeout = request_timeout
+    settings = load_config()
 except ConfigError as error:
     raise SystemExit(f"Error: {error}") from None
+
+# Dual-stack, as heroku/python-getting-started binds: [::] takes IPv6 and,
+# as IPv4-mapped addresses, IPv4 too, so the app also serves where a dyno's
+# network is IPv6-only.
+bind = f"[::]:{settings.PORT}"
+# Threads, because web apps wait on other servers: a slow call then holds
+# one thread, not a whole worker process. gthread, with a deadline for each
+# request to arrive (gunicorn_worker.py).
+worker_class = "gunicorn_worker.RequestDeadlineWorker"
+workers = settings.WEB_CONCURRENCY
+threads = settings.GUNICORN_THREADS
+RequestDeadlineWorker.request_timeout = settings.GUNICORN_REQUEST_TIMEOUT
 
 # Import the app once in the master: workers fork with it loaded (faster
 # boot, shared memory) and a configuration error stops the start at once.
@@ -32,7 +34,11 @@ preload_app = True
 
 timeout = 30
 graceful_timeout = 25
-keepalive = 5
+# Heroku's Router 2.0 keeps an idle connection to the dyno open for up to 90 s
+# and may send the next request down it: gunicorn must not close it first,
+# or that request fails. Above the router's idle time, as python-getting-
+# started sets it.
+keepalive = 95
 
 accesslog = "-"
 errorlog = "-"
@@ -40,26 +46,17 @@ errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}i)s'
 
 
-# gunicorn loses a stop signal that reaches a worker between its fork and the
-# moment it installs its own handlers (benoitc/gunicorn#1910): the master's
-# handler, inherited, queues the signal where no one reads it, and the dyno then
-# takes graceful_timeout to stop. Heroku's SIGTERM goes to every process at
-# once, so a worker that exits on it may be replaced just before the master
-# stops, and the replacement is in that window. So the master holds the stop
-# signals while it forks, and each worker lets them in once its handlers are
-# in place: a held SIGTERM is then delivered, and the worker exits at once.
-STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGQUIT}
-
-
+# The master holds the stop signals while it forks, and each worker lets them
+# in once its own handlers are in place (stop_signals.py says why:
+# benoitc/gunicorn#1910). Heroku's SIGTERM reaches every process at once, so a
+# worker replaced just before the master stops is in that window.
 def on_starting(server: object) -> None:
-    os.register_at_fork(
-        after_in_parent=lambda: signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-    )
+    os.register_at_fork(after_in_parent=stop_signals.release)
 
 
 def pre_fork(server: object, worker: object) -> None:
-    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    stop_signals.hold()
 
 
 def post_worker_init(worker: object) -> None:
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    stop_signals.release()

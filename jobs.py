@@ -1,73 +1,49 @@
-"""Background jobs: RQ on Redis, run by ``python manage.py worker``.
+"""Background jobs: ``jobs.submit(func, *args)``, on RQ and Redis.
 
 ``jobs`` is an extension object like ``db``: created here, bound with
-``init_app``. With ``REDIS_URL`` unset (a laptop on SQLite) ``jobs.enabled``
-is false and callers run their work inline, so nothing needs Redis to start.
+``init_app``. With ``REDIS_URL`` set, ``submit`` queues the call for the
+worker process (``python manage.py worker``; worker.py). Without it (a
+laptop on SQLite) it runs the call at once, in the request, with the
+failure handling a worker gives: what the call raises is logged and handed
+to its ``on_failure``, never raised into the request. Nothing else needs
+Redis to start.
 
-The worker is RQ's ``WorkerPool`` of ``HerokuWorker`` processes: jobs wait
-on the network, so one dyno runs ``WORKER_CONCURRENCY`` of them at once. On
-SIGTERM (Heroku's restarts and deploys) each running job gets
-``HerokuWorker.imminent_shutdown_delay`` seconds, then is interrupted and
-re-queued by RQ's ``Retry``, well within Heroku's 30 seconds.
+A job is a function of the app's own (RQ imports it by name in the worker)
+taking JSON-like arguments. It runs in an app context, in the worker as
+inline, and ``on_failure(*args, error=...)`` runs once no retry is left.
 """
 
-import contextlib
 import logging
-import math
-import os
-import signal
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
-from types import FrameType
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
-import click
-from flask import Flask, current_app, has_app_context
-from flask.cli import with_appcontext
-from redis import Redis, RedisError
-from rq import Queue
-from rq.exceptions import StopRequested
-from rq.job import Job
-from rq.worker import HerokuWorker
-from rq.worker_pool import WorkerPool
-from sqlalchemy.orm import configure_mappers
+from flask import Flask, current_app
 
 from models import db
 
+# RQ and redis-py are imported where they are used: a web process without
+# REDIS_URL never needs them, and importing them (asyncio included) would
+# make every start-up a third slower (make bench's startup.import_ratio).
+if TYPE_CHECKING:
+    from redis import Redis
+    from rq import Queue, Retry
+    from rq.job import Job
+
 log = logging.getLogger(__name__)
 
-# How often each worker runs RQ's maintenance (re-queueing or failing jobs
-# whose worker died) and the app's maintenance tasks, in seconds.
-MAINTENANCE_INTERVAL = 15
-# An idle worker wakes up every WORKER_TTL - 15 seconds to heartbeat.
-WORKER_TTL = 20
-# A worker checks on its running job this often; RQ declares the job
-# abandoned 60 seconds after the last check.
-JOB_MONITORING_INTERVAL = 5
-# The signals that stop a worker: Heroku's SIGTERM, and Ctrl-C.
-STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
-
-
-@contextlib.contextmanager
-def stop_signals_held() -> Iterator[None]:
-    """Hold SIGTERM and SIGINT in this thread for the block; one that arrives
-    meanwhile is delivered when it ends (to whichever thread has them open)."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+FailureHandler = Callable[..., None]
+Task = Callable[[], object]
 
 
 @dataclass
 class JobsState:
     """What ``init_app`` keeps for one app in ``app.extensions["jobs"]``."""
 
-    redis: Redis | None
+    redis: "Redis | None"
     queue_name: str
-    maintenance: list[Callable[[], object]] = field(default_factory=list)
+    maintenance: list[Task] = field(default_factory=list)
 
 
 class Jobs:
@@ -79,12 +55,54 @@ class Jobs:
             redis=redis_connection(url, app.config["REDIS_VERIFY_TLS"]) if url else None,
             queue_name=app.config["JOBS_QUEUE"],
         )
-        app.cli.add_command(worker_command)
 
-    @property
-    def _state(self) -> JobsState:
-        state: JobsState = current_app.extensions["jobs"]
-        return state
+    def submit(
+        self,
+        func: Callable[..., object],
+        *args: object,
+        job_id: str | None = None,
+        timeout: int | None = None,
+        retry: "Retry | None" = None,
+        on_failure: FailureHandler | None = None,
+    ) -> bool:
+        """Queue ``func(*args)`` for a worker, or run it now without Redis.
+
+        ``timeout`` stops a run after that many seconds; ``retry`` runs it
+        again after a failure; ``on_failure(*args, error=...)`` then records
+        the failure. True when the call ran here and has finished; False
+        when it waits in the queue. A Redis failure raises ``RedisError``."""
+        if self._state.redis is None:
+            run_inline(func, args, on_failure)
+            return True
+        from rq import Callback
+
+        self.queue().enqueue(
+            func,
+            *args,
+            job_id=job_id,
+            job_timeout=timeout,
+            retry=retry,
+            on_failure=Callback(failure_callback) if on_failure else None,
+            meta={"on_failure": qualified_name(on_failure)} if on_failure else {},
+            # The app stores outcomes; Redis needs a job only while it runs.
+            result_ttl=60,
+            failure_ttl=24 * 3600,
+        )
+        return False
+
+    def fetch_many(self, job_ids: list[str]) -> "list[Job | None]":
+        """The jobs with these ids; None for each that Redis no longer has."""
+        from rq.job import Job
+
+        return Job.fetch_many(job_ids, connection=self.connection)
+
+    def add_maintenance_task(self, app: Flask, task: Task) -> None:
+        """Run ``task`` (in an app context) every few seconds in one of the
+        workers: for sweeps that repair what a lost job left behind."""
+        app.extensions["jobs"].maintenance.append(task)
+
+    def maintenance_tasks(self) -> list[Task]:
+        return list(self._state.maintenance)
 
     @property
     def enabled(self) -> bool:
@@ -92,29 +110,62 @@ class Jobs:
         return self._state.redis is not None
 
     @property
-    def connection(self) -> Redis:
+    def connection(self) -> "Redis":
         if self._state.redis is None:
             raise RuntimeError("REDIS_URL is not set: check jobs.enabled first")
         return self._state.redis
 
-    def queue(self) -> Queue:
+    def queue(self) -> "Queue":
+        from rq import Queue
+
         return Queue(self._state.queue_name, connection=self.connection)
 
-    def fetch(self, job_id: str) -> Job | None:
-        """The job with this id, or None when Redis no longer has it."""
-        return Job.fetch_many([job_id], connection=self.connection)[0]
-
-    def add_maintenance_task(self, app: Flask, task: Callable[[], object]) -> None:
-        """Run ``task`` (in an app context) every MAINTENANCE_INTERVAL
-        seconds in one of the workers: for sweeps that repair what a lost
-        job left behind."""
-        app.extensions["jobs"].maintenance.append(task)
+    @property
+    def _state(self) -> JobsState:
+        state: JobsState = current_app.extensions["jobs"]
+        return state
 
 
 jobs = Jobs()
 
 
-def redis_connection(url: str, verify_tls: bool) -> Redis:
+def run_inline(
+    func: Callable[..., object], args: tuple[object, ...], on_failure: FailureHandler | None
+) -> None:
+    try:
+        func(*args)
+    except Exception as error:
+        log.exception("Job %s%r failed", qualified_name(func), args)
+        db.session.rollback()  # whatever the failed run left open
+        if on_failure is not None:
+            on_failure(*args, error=error)
+
+
+def failure_callback(
+    job: "Job",
+    connection: "Redis",
+    exc_type: type[BaseException] | None,
+    exc_value: BaseException | None,
+    traceback: TracebackType | None,
+) -> None:
+    """RQ's failure callback for every job submitted with ``on_failure``:
+    hands the failure to it once RQ will not run the job again."""
+    if job.retries_left:
+        return
+    from rq.utils import import_attribute
+
+    handler: FailureHandler = import_attribute(job.meta["on_failure"])
+    if exc_value is None:
+        exc_value = exc_type() if exc_type is not None else RuntimeError("the job failed")
+    db.session.rollback()  # whatever the failed run left open
+    handler(*job.args, error=exc_value)
+
+
+def qualified_name(func: Callable[..., object]) -> str:
+    return f"{func.__module__}.{func.__qualname__}"
+
+
+def redis_connection(url: str, verify_tls: bool) -> "Redis":
     options: dict[str, Any] = {
         # Fail a web request in seconds, not minutes, when Redis is away.
         "socket_connect_timeout": 5,
@@ -125,181 +176,6 @@ def redis_connection(url: str, verify_tls: bool) -> Redis:
         # Heroku Key-Value Store presents a self-signed certificate: the
         # traffic is encrypted, but the server cannot be verified.
         options["ssl_cert_reqs"] = "none"
+    from redis import Redis
+
     return Redis.from_url(url, **options)
-
-
-class AppWorker(HerokuWorker):
-    """An RQ worker whose jobs run in the app's context, like requests do.
-
-    Workers are forked from ``manage.py worker``, which has the app context
-    pushed; each job and each maintenance round gets a fresh one, so the
-    database session is removed after it.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("maintenance_interval", MAINTENANCE_INTERVAL)
-        kwargs.setdefault("worker_ttl", WORKER_TTL)
-        kwargs.setdefault("job_monitoring_interval", JOB_MONITORING_INTERVAL)
-        super().__init__(*args, **kwargs)
-        # When the handling of the first stop signal ended (inf while it runs).
-        self._stop_handled_at = math.inf
-
-    def _install_signal_handlers(self) -> None:
-        super()._install_signal_handlers()  # type: ignore[no-untyped-call]  # unannotated in RQ
-        # AppWorkerPool forks its workers with the stop signals held, so that
-        # one sent in between waits for RQ's handlers: now they are in place.
-        with contextlib.suppress(StopRequested):  # one was waiting: see _shutdown
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-
-    def request_stop(self, signum: int, frame: FrameType | None) -> None:
-        self._stop_handled_at = math.inf
-        try:
-            super().request_stop(signum, frame)  # type: ignore[no-untyped-call]  # unannotated in RQ
-        finally:
-            self._stop_handled_at = time.monotonic()
-
-    def request_force_stop(self, signum: int, frame: FrameType | None) -> None:
-        # Heroku's SIGTERM reaches every process of the dyno, and the pool
-        # sends each worker a SIGINT too. RQ takes a second signal within a
-        # second of the first for such a duplicate, but counts from the start
-        # of the first one's handling, which waits for the scheduler process
-        # to exit: when that takes longer, the duplicate became a cold
-        # shutdown, which SIGKILLs the running job instead of re-queueing it.
-        # Count from the end of that handling instead.
-        if time.monotonic() - self._stop_handled_at < 1:
-            self.log.debug("Worker %s: duplicate stop signal ignored", self.name)
-            return
-        super().request_force_stop(signum, frame)
-
-    def _shutdown(self) -> None:
-        # RQ's signal handler raises StopRequested when no job runs, from
-        # wherever the main thread is; code that swallows exceptions there
-        # (a logging handler does) would lose the request. Recorded here,
-        # the work loop still stops at its next check.
-        self._stop_requested = True
-        super()._shutdown()  # type: ignore[no-untyped-call]  # unannotated in RQ
-
-    def subscribe(self) -> None:
-        # RQ's pub/sub thread starts with SIGTERM and SIGINT blocked, so the
-        # kernel delivers them to the main thread, which acts on them at
-        # once. Delivered to the pub/sub thread, they would wait until the
-        # main thread's read from Redis timed out.
-        with stop_signals_held():
-            super().subscribe()  # type: ignore[no-untyped-call]  # unannotated in RQ
-
-    def perform_job(self, job: Job, queue: Queue) -> bool:
-        with current_app.app_context():
-            return super().perform_job(job, queue)
-
-    def run_maintenance_tasks(self) -> None:
-        if self._stop_requested:  # stopping: leave maintenance to the other workers
-            return
-        # RQ's own first: it may run failure callbacks, which use the app.
-        with current_app.app_context():
-            super().run_maintenance_tasks()  # type: ignore[no-untyped-call]  # unannotated in RQ
-        for task in current_app.extensions["jobs"].maintenance:
-            with current_app.app_context():
-                try:
-                    task()
-                except StopRequested:  # SIGTERM, raised by RQ's signal handler
-                    raise
-                except Exception:
-                    if self._shutdown_requested_date is not None:
-                        # SIGTERM arrived inside the task, and a library wrapped
-                        # RQ's StopRequested (SQLAlchemy's StatementError does):
-                        # stop all the same.
-                        raise StopRequested() from None
-                    # One failed round must not stop the worker.
-                    self.log.exception("Maintenance task %s failed", task.__qualname__)
-
-
-class AppWorkerPool(WorkerPool):
-    """RQ's pool of ``AppWorker`` processes, safe to stop while it starts."""
-
-    def start_workers(self, *args: Any, **kwargs: Any) -> None:
-        # RQ installs the pool's SIGTERM handler only after forking every
-        # worker: a SIGTERM in between (a restart during boot) killed the
-        # pool and orphaned the workers. Hold the signals until the handler
-        # is in place. Workers inherit the held signals and let them in once
-        # their own handlers are set.
-        with stop_signals_held():
-            super().start_workers(*args, **kwargs)
-            self._install_signal_handlers()  # type: ignore[no-untyped-call]  # unannotated in RQ
-
-
-def wait_for_redis(connection: Redis, seconds: float) -> None:
-    """Return once Redis answers, or fail in one line after ``seconds``.
-
-    A worker dyno can start before Redis answers (both restarted, a
-    maintenance). Started regardless, RQ's pool would restart its crashing
-    workers in a loop, a traceback each; this waits instead, then exits,
-    and Heroku starts the dyno again later. A worker already running rides
-    out an outage: RQ retries its connection."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            connection.ping()
-            return
-        except RedisError as error:
-            if time.monotonic() >= deadline:
-                raise click.ClickException(
-                    f"Redis did not answer within {seconds:g} s: {error}"
-                ) from None
-            log.warning("Waiting for Redis: %s", error)
-            time.sleep(1)
-
-
-def release_stop_signals_below(pool_pid: int) -> None:
-    """After a fork below the pool's workers (a worker's scheduler, its work
-    horses): let in the stop signals, which the worker may still hold."""
-    if os.getppid() != pool_pid:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-
-
-def forget_inherited_connections() -> None:
-    """After a fork, drop the parent's pooled database connections without
-    closing them: they belong to the parent (SQLAlchemy's advice for
-    multiprocessing). The child opens its own."""
-    if not has_app_context():
-        return
-    for engine in db.engines.values():
-        engine.dispose(close=False)
-
-
-@click.command("worker")
-@click.option(
-    "--concurrency",
-    type=click.IntRange(1, 64),
-    default=None,
-    help="Worker processes (default: WORKER_CONCURRENCY).",
-)
-@click.option("--burst", is_flag=True, help="Exit once the queue is empty.")
-@click.option(
-    "--wait-for-redis",
-    "redis_wait",
-    type=click.FloatRange(0),
-    default=30,
-    show_default=True,
-    help="Seconds to wait for Redis to answer at start before giving up.",
-)
-@with_appcontext
-def worker_command(concurrency: int | None, burst: bool, redis_wait: float) -> None:
-    """Run the background job worker (the Procfile's worker process)."""
-    if not jobs.enabled:
-        raise click.UsageError(
-            "REDIS_URL is not set: the worker needs Redis. Without it, "
-            "the web process runs jobs inline and no worker is needed."
-        )
-    wait_for_redis(jobs.connection, redis_wait)
-    os.register_at_fork(after_in_child=forget_inherited_connections)
-    os.register_at_fork(after_in_child=partial(release_stop_signals_below, os.getpid()))
-    # Set up the models once, before forking, rather than in each process
-    # on first use.
-    configure_mappers()
-    pool = AppWorkerPool(
-        [current_app.config["JOBS_QUEUE"]],
-        connection=jobs.connection,
-        num_workers=concurrency or current_app.config["WORKER_CONCURRENCY"],
-        worker_class=AppWorker,
-    )
-    pool.start(burst=burst)

@@ -6,6 +6,8 @@
     python manage.py runserver         development server (honours PORT)
     python manage.py shell             Python shell with db and the models
     python manage.py routes            list the URL rules
+    python manage.py db connections    the formation's database connections vs the limit
+    python manage.py worker            the background job worker (needs REDIS_URL)
 
 A .env file in the project folder is read first, when present.
 """
@@ -15,7 +17,11 @@ import os
 import click
 from flask import Flask
 from flask.cli import FlaskGroup, ScriptInfo, routes_command, run_command, shell_command
+from flask_migrate.cli import db as migrate_commands  # type: ignore[import-not-found]
 from sqlalchemy.exc import OperationalError
+
+from connection_budget import connections_command
+from worker import worker_command
 
 
 def load_app() -> Flask:
@@ -32,6 +38,9 @@ cli = FlaskGroup(
 )
 cli.add_command(shell_command)
 cli.add_command(routes_command)
+cli.add_command(worker_command)
+# Beside Flask-Migrate's own: python manage.py db connections.
+migrate_commands.add_command(connections_command)
 
 
 @cli.command("runserver")

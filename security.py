@@ -1,8 +1,8 @@
-"""Security headers on every response, CSRF on forms, HTTPS-only in production,
+"""Security headers on every response (static files too), CSRF on forms, HTTPS-only in production,
 and the request body limit enforced however the body is sent."""
 
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response, current_app, redirect, request
@@ -10,6 +10,8 @@ from flask_wtf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 if TYPE_CHECKING:
+    from wsgiref.headers import Headers
+
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from werkzeug.wrappers import Response as BaseResponse
 
@@ -49,15 +51,35 @@ def redirect_to_https() -> "BaseResponse | None":
     return redirect(request.url.replace("http://", "https://", 1), code=code)
 
 
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
 def add_security_headers(response: Response) -> Response:
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
     if request.is_secure and current_app.config["FORCE_HTTPS"]:
-        headers.setdefault("Strict-Transport-Security", HSTS)
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
+
+
+def static_headers(app: Flask) -> "Callable[[Headers, str, str], None]":
+    """The same headers for the static files WhiteNoise serves, outside
+    Flask (static_files.py). HSTS when the app forces HTTPS: a browser
+    ignores it on a plain-HTTP response."""
+    headers_to_add = dict(SECURITY_HEADERS)
+    if app.config["FORCE_HTTPS"]:
+        headers_to_add["Strict-Transport-Security"] = HSTS
+
+    def add(headers: "Headers", path: str, url: str) -> None:
+        for name, value in headers_to_add.items():
+            headers[name] = value
+
+    return add
 
 
 class ChunkedBodyLimit:

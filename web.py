@@ -19,7 +19,9 @@ import database
 import errors
 import pages
 import security
-from config import Config, ConfigError, load_config
+import static_files
+from config import Config, load_config
+from environment import ConfigError
 from jobs import jobs
 from models import Model, db
 
@@ -60,6 +62,8 @@ def create_app(config: Config | None = None) -> Flask:
     wordcount.init_app(app)
     # <<< example
     app.register_blueprint(pages.bp)
+    # After every blueprint: it serves their static folders too.
+    static_files.init_app(app, security.static_headers(app))
     return app
 
 

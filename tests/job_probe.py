@@ -8,6 +8,7 @@ from sqlalchemy import text
 from jobs import jobs
 from models import db
 from web import create_app
+from worker import worker_command
 
 MAINTENANCE_KEY = "job-probe:maintenance-runs"
 
@@ -22,12 +23,27 @@ def sleep(seconds: float) -> float:
     return seconds
 
 
+# What record_failure was handed, in this process.
+FAILURES: list[tuple[tuple[object, ...], BaseException]] = []
+
+
+def fail(message: str) -> None:
+    raise RuntimeError(message)
+
+
+def record_failure(*args: object, error: BaseException) -> None:
+    """A failure handler (``jobs.submit``'s on_failure)."""
+    FAILURES.append((args, error))
+
+
 def count_maintenance_run() -> None:
     jobs.connection.incr(MAINTENANCE_KEY)
 
 
 def app_with_maintenance_task() -> Flask:
-    """The app, plus a maintenance task that counts its runs in Redis."""
+    """The app, plus a maintenance task that counts its runs in Redis, and
+    manage.py's worker command."""
     app = create_app()
+    app.cli.add_command(worker_command)
     jobs.add_maintenance_task(app, count_maintenance_run)
     return app

@@ -3,29 +3,21 @@ revision or route of the example: what the tests expect is derived from the
 models and the migrations folder, or built in a copy of the project."""
 
 import json
-import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect
 
-from config import sqlalchemy_url
+from config import TestingConfig, sqlalchemy_url
 from models import Base, db
-from tests.helpers import (
-    PROJECT_DIR,
-    copy_project,
-    free_port,
-    head_revision,
-    manage,
-    project_env,
-    request,
-    wait_for_http,
-)
+from tests.support.commands import copy_project, head_revision, manage
+from tests.support.environment import PROJECT_DIR, project_env
+from tests.support.http_client import request
+from tests.support.processes import free_port, stop_group, wait_for_http, wait_until
+from web import create_app
 
 # A newcomer's first table, appended to models.py in a copy of the project
 # (named so that it cannot clash with a table of the app's own).
@@ -65,6 +57,8 @@ def columns(url: str, table: str) -> set[str]:
 
 
 def model_tables() -> set[str]:
+    """The tables of every model the app registers (building it imports them)."""
+    create_app(TestingConfig({"TEST_DATABASE_URL": "sqlite://"}))
     return set(db.metadata.tables)
 
 
@@ -279,6 +273,7 @@ def test_shell_preloads_db_and_every_model(tmp_path):
     ok(manage("db", "upgrade", DATABASE_URL=url))
     script = "print(type(db).__name__, sorted(n for n in dir() if n[:1].isupper()))\n"
     result = manage("shell", input=script, DATABASE_URL=url)
+    model_tables()  # imports every model
     models = sorted(mapper.class_.__name__ for mapper in Base.registry.mappers)
     assert f"SQLAlchemy {models}" in result.stdout
 
@@ -286,20 +281,6 @@ def test_shell_preloads_db_and_every_model(tmp_path):
 def test_routes_lists_healthz():
     result = ok(manage("routes"))
     assert re.search(r"^healthz\s+GET\s+/healthz\s*$", result.stdout, re.MULTILINE)
-
-
-def read_until(process: subprocess.Popen, text: str, timeout: float) -> str:
-    """The process's output up to the first line containing ``text``."""
-    deadline, seen = time.monotonic() + timeout, []
-    assert process.stdout is not None  # started with stdout=PIPE
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line and process.poll() is not None:
-            break
-        seen.append(line)
-        if text in line:
-            return "".join(seen)
-    raise AssertionError(f"no line with {text!r} within {timeout} s; output:\n{''.join(seen)}")
 
 
 @pytest.mark.parametrize(
@@ -317,24 +298,31 @@ def test_development_server_runs_with_debugger_and_reloader(command, tmp_path):
     project = copy_project(tmp_path / "myapp") if make_run else PROJECT_DIR
     database = project / "instance" / "development.sqlite3" if make_run else tmp_path / "dev.db"
     port = free_port()
-    server = subprocess.Popen(
-        command,
-        cwd=project,
-        env=project_env(
-            PORT=str(port), **({} if make_run else {"DATABASE_URL": f"sqlite:///{database}"})
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        output = read_until(server, "Debugger is active!", timeout=60)
-        wait_for_http(f"http://127.0.0.1:{port}/healthz", process=server)
-        status, _, body = request(f"http://127.0.0.1:{port}/healthz")
-    finally:
-        os.killpg(server.pid, signal.SIGINT)
-        server.communicate(timeout=15)
+    log_path = tmp_path / "server.log"
+    with log_path.open("w") as log:
+        # Stopped by PID (stop_group), not by Ctrl-C's SIGINT, which a
+        # shell's background job ignores.
+        server = subprocess.Popen(
+            command,
+            cwd=project,
+            env=project_env(
+                PORT=str(port), **({} if make_run else {"DATABASE_URL": f"sqlite:///{database}"})
+            ),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            wait_until(
+                lambda: "Debugger is active!" in log_path.read_text() or server.poll() is not None,
+                timeout=60,
+                what="the development server's debugger",
+            )
+            wait_for_http(f"http://127.0.0.1:{port}/healthz", process=server)
+            status, _, body = request(f"http://127.0.0.1:{port}/healthz")
+        finally:
+            stop_group(server)
+    output = log_path.read_text()
     assert "Debug mode: on" in output
     assert "Restarting with stat" in output  # the reloader
     assert (status, json.loads(body)) == (200, {"status": "ok", "database": "ok"})
@@ -364,7 +352,7 @@ def test_gunicorn_serves_the_app_on_port(tmp_path):
         server.terminate()
         output = server.communicate(timeout=30)[0]
     assert server.returncode == 0
-    assert f"Listening at: http://0.0.0.0:{port}" in output
+    assert f"Listening at: http://[::]:{port}" in output
     assert 'GET /healthz HTTP/1.1" 200' in output
 
 
@@ -459,14 +447,15 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 
-class Shelf(db.Model):
-    __tablename__ = "shelves"
+class ProbeShelf(db.Model):
+    # Names no project's own table is likely to have: this runs in forks too.
+    __tablename__ = "probe_shelves"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80){unique})
 
 
-class Book(db.Model):
-    __tablename__ = "books"
+class ProbeBook(db.Model):
+    __tablename__ = "probe_books"
     __table_args__ = ({check})
     id: Mapped[int] = mapped_column(primary_key=True)
     shelf_id: Mapped[int] = mapped_column(Integer{foreign_key})
@@ -476,16 +465,16 @@ class Book(db.Model):
 WITH_CONSTRAINTS = {
     "unique": ", unique=True",
     "check": 'CheckConstraint("pages > 0", name="positive_pages"),',
-    "foreign_key": ', ForeignKey("shelves.id")',
+    "foreign_key": ', ForeignKey("probe_shelves.id")',
     "index": ", index=True",
 }
 # Alembic's autogenerate compares no CHECK constraints: their revisions are
 # written by hand (docs/migrations: "week-one traps").
-DROP_CHECK = """    with op.batch_alter_table('books', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('ck_books_positive_pages'), type_='check')
+DROP_CHECK = """    with op.batch_alter_table('probe_books', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_probe_books_positive_pages'), type_='check')
 """
-ADD_CHECK = """    with op.batch_alter_table('books', schema=None) as batch_op:
-        batch_op.create_check_constraint(batch_op.f('ck_books_positive_pages'), 'pages > 0')
+ADD_CHECK = """    with op.batch_alter_table('probe_books', schema=None) as batch_op:
+        batch_op.create_check_constraint(batch_op.f('ck_probe_books_positive_pages'), 'pages > 0')
 """
 
 
@@ -494,10 +483,10 @@ def constraint_names(url: str) -> set[str]:
     try:
         found = inspect(engine)
         reflected = [
-            *found.get_unique_constraints("shelves"),
-            *found.get_foreign_keys("books"),
-            *found.get_indexes("books"),
-            *found.get_check_constraints("books"),
+            *found.get_unique_constraints("probe_shelves"),
+            *found.get_foreign_keys("probe_books"),
+            *found.get_indexes("probe_books"),
+            *found.get_check_constraints("probe_books"),
         ]
         return {c["name"] for c in reflected if c["name"] is not None}
     finally:
@@ -516,10 +505,10 @@ def test_dropping_each_kind_of_constraint_round_trips(empty_database, tmp_path):
     ok(manage("db", "migrate", "-m", "Add shelves", **db_url))
     ok(manage("db", "upgrade", **db_url))
     named = {
-        "uq_shelves_name",
-        "ck_books_positive_pages",
-        "fk_books_shelf_id_shelves",
-        "ix_books_title",
+        "uq_probe_shelves_name",
+        "ck_probe_books_positive_pages",
+        "fk_probe_books_shelf_id_probe_shelves",
+        "ix_probe_books_title",
     }
     assert constraint_names(empty_database) == named
 
@@ -527,7 +516,7 @@ def test_dropping_each_kind_of_constraint_round_trips(empty_database, tmp_path):
     ok(manage("db", "migrate", "-m", "Drop constraints", **db_url))
     (revision,) = (project / "migrations" / "versions").glob("*_drop_constraints.py")
     text = revision.read_text()
-    for name in named - {"ck_books_positive_pages"}:
+    for name in named - {"ck_probe_books_positive_pages"}:
         assert f"op.f('{name}')" in text, name  # found by autogenerate, by name
     text = text.replace("def upgrade():\n", "def upgrade():\n" + DROP_CHECK, 1)
     revision.write_text(text.replace("def downgrade():\n", "def downgrade():\n" + ADD_CHECK, 1))
@@ -538,3 +527,23 @@ def test_dropping_each_kind_of_constraint_round_trips(empty_database, tmp_path):
     assert constraint_names(empty_database) == named
     ok(manage("db", "upgrade", **db_url))
     assert constraint_names(empty_database) == set()
+
+
+@pytest.mark.parametrize("moved", [True, False], ids=["moved", "in place"])
+def test_make_starts_afresh_a_virtualenv_made_in_another_folder(moved, tmp_path):
+    # A virtualenv's scripts name the folder it was made in: after the
+    # project folder is renamed they point at nothing.
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    made_in = tmp_path / "old-name" / "venv" if moved else venv
+    (venv / "bin" / "pip").write_text(f"#!{made_in}/bin/python\n")
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-n", "lint", f"VENV={venv}"],
+        cwd=PROJECT_DIR,
+        env=project_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ("was made in another folder; making it again" in result.stdout) is moved
+    assert venv.exists() is not moved

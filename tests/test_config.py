@@ -4,7 +4,6 @@ import pytest
 
 from config import (
     DEFAULT_SECRET_KEY,
-    ConfigError,
     DevelopmentConfig,
     ProductionConfig,
     StagingConfig,
@@ -12,6 +11,7 @@ from config import (
     load_config,
     sqlalchemy_url,
 )
+from environment import ConfigError
 
 PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://u:p@db.example:5432/app",

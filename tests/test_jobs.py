@@ -1,23 +1,25 @@
 """Background jobs: the queue, the worker process, its shutdown and its TLS."""
 
+import shutil
 import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from redis import Redis
 from rq import Queue, Retry, Worker
-from rq.exceptions import StopRequested
-from rq.job import JobStatus
-from sqlalchemy.exc import StatementError
+from rq.job import Job, JobStatus
 from sqlalchemy.pool import QueuePool
 
-from jobs import AppWorker, forget_inherited_connections, jobs, redis_connection
+from jobs import failure_callback, jobs, redis_connection
 from models import db
 from tests import job_probe
-from tests.helpers import Dyno, free_port, manage, wait_until, worker_dyno
+from tests.support.commands import manage
+from tests.support.processes import Dyno, free_port, wait_until, worker_dyno
+from tests.support.servers import RedisServer
+from worker import AppWorker, forget_inherited_connections
 
 
 @pytest.fixture
@@ -39,6 +41,58 @@ def test_without_redis_url_jobs_are_off(app):
 def test_without_redis_url_the_connection_says_why_there_is_none(app):
     with app.app_context(), pytest.raises(RuntimeError, match=r"^REDIS_URL is not set"):
         jobs.connection  # noqa: B018 - the property raises
+
+
+@pytest.fixture
+def failures():
+    """What job_probe.record_failure is handed during the test."""
+    job_probe.FAILURES.clear()
+    yield job_probe.FAILURES
+    job_probe.FAILURES.clear()
+
+
+def test_without_redis_submit_runs_the_call_now(app):
+    with app.app_context():
+        assert jobs.submit(job_probe.sleep, 0) is True
+
+
+def test_without_redis_a_failure_goes_to_on_failure_not_to_the_caller(app, failures, caplog):
+    with app.app_context():
+        finished = jobs.submit(job_probe.fail, "boom", on_failure=job_probe.record_failure)
+    assert finished is True
+    [(args, error)] = failures
+    assert (args, repr(error)) == (("boom",), "RuntimeError('boom')")
+    assert "Job tests.job_probe.fail('boom',) failed" in caplog.text
+
+
+def test_with_redis_submit_queues_the_call_with_its_timeout_and_failure_handler(queue_context):
+    queued = jobs.submit(
+        job_probe.sleep, 0, job_id="probe-1", timeout=7, on_failure=job_probe.record_failure
+    )
+    job = jobs.fetch_many(["probe-1"])[0]
+    assert queued is False
+    assert job is not None
+    assert (job.args, job.timeout) == ((0,), 7)
+    assert job.meta == {"on_failure": "tests.job_probe.record_failure"}
+
+
+@pytest.mark.parametrize("given", ["value", "type only"])
+def test_the_failure_handler_runs_once_no_retry_is_left(app, failures, given):
+    job = Job.create(
+        job_probe.fail,
+        args=("boom",),
+        connection=Redis(),  # never reached: the callback reads the job alone
+        meta={"on_failure": "tests.job_probe.record_failure"},
+    )
+    value = RuntimeError("boom") if given == "value" else None
+    with app.app_context():
+        job.retries_left = 1
+        failure_callback(job, job.connection, RuntimeError, value, None)
+        assert failures == []  # RQ runs it again first
+        job.retries_left = 0
+        failure_callback(job, job.connection, RuntimeError, value, None)
+    [(args, error)] = failures
+    assert (args, type(error)) == (("boom",), RuntimeError)
 
 
 @pytest.mark.postgres
@@ -101,10 +155,10 @@ def test_a_worker_started_before_redis_waits_for_it_then_runs_jobs(
 
 def test_fetch_finds_a_job_by_id_until_redis_forgets_it(queue_context):
     job = jobs.queue().enqueue(job_probe.sleep, 0)
-    fetched = jobs.fetch(job.id)
+    fetched = jobs.fetch_many([job.id])[0]
     assert fetched is not None and fetched.id == job.id
     job.delete()
-    assert jobs.fetch(job.id) is None
+    assert jobs.fetch_many([job.id])[0] is None
 
 
 def test_a_worker_runs_a_job_in_the_apps_context(queue_context, start_worker):
@@ -219,10 +273,6 @@ def test_a_self_signed_rediss_server_needs_redis_verify_tls_off(tls_redis):
 def tls_redis(tmp_path):
     """A redis-server speaking only TLS, with a self-signed certificate, as
     Heroku Key-Value Store does."""
-    import shutil
-
-    from tests.helpers import free_port
-
     if not (shutil.which("redis-server") and shutil.which("openssl")):
         pytest.skip("redis-server or openssl is not installed")
     key, cert = tmp_path / "redis.key", tmp_path / "redis.crt"
@@ -247,65 +297,40 @@ def tls_redis(tmp_path):
         capture_output=True,
         timeout=60,
     )
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            "0",
-            "--tls-port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--tls-cert-file",
-            str(cert),
-            "--tls-key-file",
-            str(key),
-            "--tls-auth-clients",
-            "no",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"rediss://127.0.0.1:{port}/0"
-    wait_until(lambda: _answers(url), timeout=10, what="the TLS redis-server")
-    yield url
-    server.kill()
-    server.wait(timeout=10)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return Redis.from_url(url, ssl_cert_reqs="none", socket_timeout=1).ping()
-    except Exception:
-        return False
+    server = RedisServer(tmp_path, tls=(cert, key))
+    server.start()
+    yield server.url
+    server.stop()
 
 
 def failing_task() -> None:
-    """A maintenance task interrupted by SIGTERM inside a query: SQLAlchemy
-    wraps the StopRequested that RQ's signal handler raised."""
-    raise StatementError("interrupted", "SELECT 1", {}, StopRequested())
+    raise RuntimeError("boom")
 
 
-@pytest.mark.parametrize("stopping", [False, True])
-def test_a_failed_maintenance_task_stops_the_worker_only_when_asked_to(
-    queue_context, stopping, caplog
-):
+def test_a_failed_maintenance_task_is_logged_and_the_worker_goes_on(queue_context, caplog):
     jobs.add_maintenance_task(queue_context, failing_task)
     worker = AppWorker([jobs.queue()], connection=jobs.connection)
-    if not stopping:
-        worker.run_maintenance_tasks()  # logged, and the worker goes on
-        assert "Maintenance task failing_task failed" in caplog.text
-        return
-    worker._shutdown_requested_date = datetime.now(UTC)  # as RQ's SIGTERM handler sets it
-    with pytest.raises(StopRequested):
-        worker.run_maintenance_tasks()
+    worker.run_maintenance_tasks()
+    assert "Maintenance task failing_task failed" in caplog.text
+    assert worker._stop_requested is False
+
+
+def test_a_stop_signal_during_maintenance_lets_the_round_end_then_stops(queue_context):
+    # RQ's handler would raise StopRequested inside the task, in the middle
+    # of whatever query it sends.
+    worker = AppWorker([jobs.queue()], connection=jobs.connection)
+    rounds: list[str] = []
+
+    def task_interrupted_by_a_stop_signal() -> None:
+        worker._shutdown()  # what RQ's SIGTERM handler calls
+        rounds.append("ended")
+
+    jobs.add_maintenance_task(queue_context, task_interrupted_by_a_stop_signal)
+    worker.run_maintenance_tasks()
+    assert rounds == ["ended"]
+    assert worker._stop_requested is True
+    worker.run_maintenance_tasks()  # stopping: no further round
+    assert rounds == ["ended"]
 
 
 @pytest.fixture

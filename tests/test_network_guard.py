@@ -8,8 +8,8 @@ import textwrap
 
 import pytest
 
-from tests.helpers import PROJECT_DIR, project_env
 from tests.network_guard.loopback_only import NetworkRefused, is_loopback
+from tests.support.environment import PROJECT_DIR, project_env
 
 
 @pytest.fixture

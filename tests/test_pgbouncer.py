@@ -13,7 +13,8 @@ from sqlalchemy.exc import ProgrammingError
 
 from config import ProductionConfig
 from models import db
-from tests.helpers import PgBouncer, manage
+from tests.support.commands import manage
+from tests.support.servers import PgBouncer
 from web import create_app
 
 pytestmark = pytest.mark.postgres

@@ -5,7 +5,7 @@ import pytest
 from flask import request
 from sqlalchemy import text
 
-from database import closed_by_server, without_transaction
+from database import closed_by_server, execute_alone
 from models import db
 
 # Round trips are PostgreSQL's: these tests run on it alone.
@@ -50,12 +50,12 @@ def test_a_write_request_costs_begin_its_statements_and_the_end(app, round_trips
     assert round_trips.of(lambda: client.post("/probe")) == 3
 
 
-def test_after_a_commit_without_transaction_runs_the_next_statements_alone(app):
+def test_a_statement_alone_is_one_round_trip_and_leaves_no_transaction_open(app, round_trips):
     with app.app_context(), app.test_request_context(method="POST"):
-        db.session.execute(text("SELECT 1"))
+        db.session.execute(text("SELECT 1"))  # BEGIN: a transaction is open
         db.session.commit()
-        without_transaction()
-        assert transaction_status() == "IDLE"  # no BEGIN was sent
+        assert round_trips.of(lambda: execute_alone(text("SELECT 1")).scalar()) == 1
+        assert transaction_status() == "INTRANS"  # the next statement is in one again
 
 
 def test_a_connection_closed_on_this_side_counts_as_closed(app):

@@ -1,13 +1,13 @@
 import io
 
 import pytest
-from flask import Flask, request, session
+from flask import Blueprint, Flask, request, session
 from sqlalchemy import text
 
 import pages
 from config import ProductionConfig, TestingConfig
-from database import WriteInSafeRequest
-from errors import AppError
+from database import WriteInSafeRequest, transaction
+from errors import AppError, answer_errors_in_json
 from models import Base, db
 from web import create_app, shell_context
 
@@ -39,11 +39,21 @@ def test_the_templates_start_page_names_the_app(app):
     assert f"<h1>{app.config['APP_NAME']}</h1>" in page
 
 
+def json_api() -> Blueprint:
+    """A blueprint under /api whose errors answer in JSON, as an API's do."""
+    api = Blueprint("probe_api", __name__, url_prefix="/api")
+    answer_errors_in_json(api)
+    return api
+
+
 def test_an_app_error_is_answered_with_its_code_status_and_headers(client, app):
-    @app.post("/api/teapot")
+    api = json_api()
+
+    @api.post("/teapot")
     def teapot():
         raise AppError("teapot", "I only make tea.", 418, {"X-Try": "/api/tea"})
 
+    app.register_blueprint(api)
     response = client.post("/api/teapot")
     assert (response.status_code, response.headers["X-Try"]) == (418, "/api/tea")
     assert response.get_json() == {"error": {"code": "teapot", "message": "I only make tea."}}
@@ -71,9 +81,11 @@ def test_healthz_reports_a_reachable_database(client):
 def with_database_routes(app: Flask) -> Flask:
     """Add a page and an API route that query the database, as any app's do."""
     app.add_url_rule("/needs-db", "needs_db", lambda: str(db.session.scalar(text("SELECT 1"))))
-    app.add_url_rule(
-        "/api/needs-db", "api_needs_db", lambda: {"value": db.session.scalar(text("SELECT 1"))}
+    api = json_api()
+    api.add_url_rule(
+        "/needs-db", "needs_db", lambda: {"value": db.session.scalar(text("SELECT 1"))}
     )
+    app.register_blueprint(api)
     return app
 
 
@@ -135,10 +147,16 @@ def test_unknown_page_is_a_404_page(client):
     assert response.mimetype == "text/html"
 
 
-def test_unknown_api_path_is_a_json_404(client):
+def test_an_unknown_path_under_a_json_blueprint_is_a_json_404(client, app):
+    app.register_blueprint(json_api())
     response = client.get("/api/no/such/thing")
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_a_client_that_asks_for_json_first_gets_a_json_error(client):
+    response = client.get("/no/such/page", headers={"Accept": "application/json, text/html;q=0.9"})
+    assert (response.status_code, response.get_json()["error"]["code"]) == (404, "not_found")
 
 
 def test_wrong_method_is_405_with_the_allowed_methods(client):
@@ -151,9 +169,9 @@ def test_wrong_method_is_405_with_the_allowed_methods(client):
 def body_echo_app() -> Flask:
     app = create_app(TestingConfig({}))
     app.config["WTF_CSRF_ENABLED"] = False
-    app.add_url_rule(
-        "/api/echo", "echo", lambda: {"size": len(request.get_data())}, methods=["POST"]
-    )
+    api = json_api()
+    api.add_url_rule("/echo", "echo", lambda: {"size": len(request.get_data())}, methods=["POST"])
+    app.register_blueprint(api)
     return app
 
 
@@ -274,3 +292,13 @@ def test_a_safe_request_that_writes_fails_on_every_database(app, client):
     for method in ("GET", "HEAD", "OPTIONS"):
         with pytest.raises(WriteInSafeRequest, match=f"^{method} /write-probe tried to write"):
             client.open("/write-probe", method=method)
+
+
+def test_a_transaction_block_that_raises_is_rolled_back_and_the_error_goes_on(app):
+    with app.test_request_context(method="POST"):
+        with pytest.raises(RuntimeError, match="half-done"), transaction():
+            db.session.execute(text("SELECT 1"))
+            assert db.session().in_transaction()
+            raise RuntimeError("half-done")
+        assert not db.session().in_transaction()
+        assert db.session.execute(text("SELECT 1")).scalar() == 1  # the session goes on

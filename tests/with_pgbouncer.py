@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.helpers import PgBouncer
+from tests.support.servers import PgBouncer
 
 
 def main() -> int:

@@ -1,20 +1,20 @@
 """Wordcount, the template's example app: count the words on a web page.
 
-Everything of the example lives in this package: pages and JSON API
-(``views``), the table (``models``), the counter and the fetcher, templates,
-the OpenAPI document, tests and benchmarks. ``make remove-example`` deletes
+Everything of the example lives in this package: its pages (``pages``) and
+JSON API (``api``), which call ``counts``; the job that counts a page
+(``tasks``), the table (``models``), the counter and the fetcher,
+templates, the OpenAPI document, tests and benchmarks. ``make remove-example`` deletes
 it, with the few marked lines that wire it into the template.
 """
 
-import os
 import threading
 
 from flask import Flask
 
-from config import Environment
+from environment import Environment
 from jobs import jobs
 from security import csrf
-from wordcount import views
+from wordcount import api, pages
 from wordcount.tasks import sweep
 
 
@@ -24,38 +24,34 @@ def init_app(app: Flask) -> None:
     load_settings(app)
     waiting = app.config["WORDCOUNT_WAITING_REQUESTS"]
     app.extensions["wordcount_waiting"] = threading.BoundedSemaphore(waiting)
-    app.register_blueprint(views.bp)
-    csrf.exempt(views.api)
-    app.register_blueprint(views.api)
+    app.register_blueprint(pages.bp)
+    csrf.exempt(api.bp)
+    app.register_blueprint(api.bp)
     jobs.add_maintenance_task(app, sweep)
 
 
 def load_settings(app: Flask) -> None:
-    """The WORDCOUNT_* settings, from the environment unless the config
-    object already set them. Private hosts may be fetched only in
-    development and testing, so that local pages can be counted there."""
-    env = Environment(os.environ)
-    app.config.setdefault("WORDCOUNT_FETCH_TIMEOUT", env.number("WORDCOUNT_FETCH_TIMEOUT", 10.0))
-    app.config.setdefault("WORDCOUNT_MAX_BYTES", env.integer("WORDCOUNT_MAX_BYTES", 5_000_000))
-    app.config.setdefault(
-        "WORDCOUNT_ALLOW_PRIVATE_HOSTS",
-        env.flag(
-            "WORDCOUNT_ALLOW_PRIVATE_HOSTS", app.config["ENV_NAME"] in ("development", "testing")
+    """The WORDCOUNT_* settings, read like the template's own (config.py).
+    Private hosts may be fetched only in development and testing, so that
+    local pages can be counted there."""
+    env: Environment = app.config["ENVIRONMENT"]
+    development = app.config["ENV_NAME"] in ("development", "testing")
+    app.config.update(
+        WORDCOUNT_FETCH_TIMEOUT=env.number("WORDCOUNT_FETCH_TIMEOUT", 10.0, above=0),
+        WORDCOUNT_MAX_BYTES=env.integer("WORDCOUNT_MAX_BYTES", 5_000_000, 1),
+        WORDCOUNT_ALLOW_PRIVATE_HOSTS=env.flag("WORDCOUNT_ALLOW_PRIVATE_HOSTS", development),
+        # A count's job is stopped after this long (then retried, then
+        # failed); a count still unfinished this long after it was accepted
+        # fails.
+        WORDCOUNT_JOB_TIMEOUT=env.integer("WORDCOUNT_JOB_TIMEOUT", 60, 1),
+        WORDCOUNT_COUNT_DEADLINE=env.integer("WORDCOUNT_COUNT_DEADLINE", 600, 1),
+        # The longest a client's "Prefer: wait=N" may hold a request
+        # (Heroku's router gives up at 30 seconds).
+        WORDCOUNT_MAX_WAIT=env.integer("WORDCOUNT_MAX_WAIT", 20, 0),
+        # How many requests of one web process may wait on a count at once:
+        # half its threads, so that the other half always serves everyone
+        # else (past the bound a POST answers 202 at once, as RFC 7240 allows).
+        WORDCOUNT_WAITING_REQUESTS=env.integer(
+            "WORDCOUNT_WAITING_REQUESTS", app.config["GUNICORN_THREADS"] // 2, 0
         ),
-    )
-    # A count's job is stopped after this long (then retried, then failed);
-    # a count still unfinished this long after it was accepted fails.
-    app.config.setdefault("WORDCOUNT_JOB_TIMEOUT", env.integer("WORDCOUNT_JOB_TIMEOUT", 60, 1))
-    app.config.setdefault(
-        "WORDCOUNT_COUNT_DEADLINE", env.integer("WORDCOUNT_COUNT_DEADLINE", 600, 1)
-    )
-    # The longest a client's "Prefer: wait=N" may hold a request (Heroku's
-    # router gives up at 30 seconds).
-    app.config.setdefault("WORDCOUNT_MAX_WAIT", env.integer("WORDCOUNT_MAX_WAIT", 20, 0))
-    # How many requests of one web process may wait on a count at once: half
-    # its threads, so that the other half always serves everyone else (past
-    # the bound a POST answers 202 at once, as RFC 7240 allows).
-    threads = env.integer("GUNICORN_THREADS", 4, 1)
-    app.config.setdefault(
-        "WORDCOUNT_WAITING_REQUESTS", env.integer("WORDCOUNT_WAITING_REQUESTS", threads // 2, 0)
     )

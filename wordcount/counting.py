@@ -52,12 +52,13 @@ _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([\w.:+-]+)""",
 
 
 @dataclass(frozen=True)
-class WordCount:
-    """The counts of one page, most frequent first (ties alphabetical)."""
+class PageCount:
+    """The counts of one page, most frequent first (ties alphabetical):
+    every word, and the words without stop words."""
 
     total_words: int
     all_words: list[tuple[str, int]]
-    no_stop_words: list[tuple[str, int]]
+    words: list[tuple[str, int]]
 
     @property
     def unique_words(self) -> int:
@@ -140,7 +141,7 @@ def count_words(text: str) -> Counter[str]:
 
 def count_page(
     body: bytes, charset: str | None = None, stop_words: frozenset[str] | None = None
-) -> WordCount:
+) -> PageCount:
     """Count the words of an HTML page given as bytes."""
     if stop_words is None:
         stop_words = load_stop_words()
@@ -155,10 +156,10 @@ def count_page(
     ranked = list(zip(alphabetical, map(words.__getitem__, alphabetical), strict=True))
     ranked.sort(key=itemgetter(1), reverse=True)
     is_stop_word = map(stop_words.__contains__, map(itemgetter(0), ranked))
-    return WordCount(
+    return PageCount(
         total_words=sum(words.values()),
         all_words=ranked,
-        no_stop_words=list(compress(ranked, map(not_, is_stop_word))),
+        words=list(compress(ranked, map(not_, is_stop_word))),
     )
 
 

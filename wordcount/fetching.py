@@ -26,7 +26,9 @@ from urllib3.exceptions import TimeoutError as HTTPTimeoutError
 from urllib3.util import Timeout
 from urllib3.util.connection import create_connection
 
+from errors import AppError
 from wordcount.addresses import is_public_address
+from wordcount.error_codes import FAILED, REFUSED
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -40,13 +42,13 @@ CONTENT_LENGTH = re.compile(r"[0-9]{1,19}")
 REDIRECT_CODES = {"invalid_url": "bad_redirect", "blocked_url": "blocked_redirect"}
 
 
-class FetchError(Exception):
-    """The page could not be fetched; ``code`` says why, for the API."""
+class FetchError(AppError):
+    """The URL or its page cannot be counted; ``code`` says why. Raised by
+    a fetch, it is the count's failure (422); raised while a request is
+    checked, accept() turns it into a refusal (error_codes.py)."""
 
     def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(code, message, 422 if code in FAILED else REFUSED[code])
 
 
 @dataclass(frozen=True)

@@ -22,17 +22,17 @@ class Status(StrEnum):
 UNFINISHED = (Status.QUEUED, Status.RUNNING)
 
 
-class Result(Model):
-    """One count of a page: its URL, its status and, once done, the word
-    counts, most frequent first.
+class Count(Model):
+    """One count of a page: its URL, its status and, once done, the words
+    and how often each occurs, most frequent first.
 
     The counts are lists of ``[word, count]`` pairs rather than objects
     because JSONB does not keep the order of an object's keys.
     """
 
-    __tablename__ = "results"
+    __tablename__ = "counts"
     __table_args__ = (
-        # Named ck_results_status and uq_results_idempotency_key by the
+        # Named ck_counts_status and uq_counts_idempotency_key by the
         # naming convention (models.py).
         CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status"),
         UniqueConstraint("idempotency_key"),
@@ -56,8 +56,9 @@ class Result(Model):
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     total_words: Mapped[int | None]
     unique_words: Mapped[int | None]
-    result_all: Mapped[list[tuple[str, int]] | None] = mapped_column(JSONDocument)
-    result_no_stop_words: Mapped[list[tuple[str, int]] | None] = mapped_column(JSONDocument)
+    # [word, count] pairs: every word, and the words without stop words.
+    all_words: Mapped[list[tuple[str, int]] | None] = mapped_column(JSONDocument)
+    words: Mapped[list[tuple[str, int]] | None] = mapped_column(JSONDocument)
 
     def __repr__(self) -> str:
-        return f"<Result {self.id} {self.status} {self.url}>"
+        return f"<Count {self.id} {self.status} {self.url}>"

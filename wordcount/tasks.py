@@ -19,29 +19,27 @@ Who finishes a count that went wrong:
 - inline (no REDIS_URL), anything else a count raises: stored as failed
   ("internal_error"), never raised into the request;
 - a count past WORDCOUNT_COUNT_DEADLINE: it reads as failed ("expired")
-  whether or not a worker runs (views), no run may store an outcome for it
+  whether or not a worker runs (counts.py), no run may store an outcome for it
   any more, and the sweep stores the failure.
 """
 
 import logging
 from datetime import datetime, timedelta
-from types import TracebackType
 
 from flask import current_app
-from redis import Redis
 from redis.exceptions import RedisError
-from rq import Callback, Retry
+from rq import Retry
 from rq.exceptions import AbandonedJobError
 from rq.job import Job, JobStatus
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import ColumnElement, select, true, update
 
-from database import without_transaction
+from database import execute_alone, transaction
 from jobs import jobs
 from models import db, utc_now
 from wordcount.counting import count_page
 from wordcount.fetching import FetchError, FetchLimits, fetch_page
-from wordcount.models import UNFINISHED, Result, Status
+from wordcount.models import UNFINISHED, Count, Status
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +54,8 @@ ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEF
 EXPIRED_MESSAGE = "The count did not finish in time. Try again."
 
 
-def job_id(result_id: int) -> str:
-    return f"wordcount-count-{result_id}"
+def job_id(count_id: int) -> str:
+    return f"wordcount-count-{count_id}"
 
 
 def fetch_limits() -> FetchLimits:
@@ -69,137 +67,107 @@ def fetch_limits() -> FetchLimits:
     )
 
 
-def submit_count(result_id: int) -> None:
-    """Queue the count of a committed row, or run it now without a queue."""
-    if not jobs.enabled:
-        run_inline(result_id)
-        return
+def submit_count(count_id: int) -> bool:
+    """Queue the count of a committed row, or run it now without a queue;
+    True when it has run (see ``jobs.submit``)."""
     try:
-        enqueue_count(result_id)
+        return jobs.submit(
+            run_count,
+            count_id,
+            job_id=job_id(count_id),
+            timeout=current_app.config["WORDCOUNT_JOB_TIMEOUT"],
+            retry=RETRY,
+            on_failure=count_failed,
+        )
     except RedisError:
         # The row is committed and stays queued: the sweep enqueues it again.
-        log.warning("Could not enqueue count %s; the sweep will retry", result_id, exc_info=True)
+        log.warning("Could not enqueue count %s; the sweep will retry", count_id, exc_info=True)
+        return False
 
 
-def enqueue_count(result_id: int) -> Job:
-    return jobs.queue().enqueue(
-        run_count,
-        result_id,
-        job_id=job_id(result_id),
-        job_timeout=current_app.config["WORDCOUNT_JOB_TIMEOUT"],
-        retry=RETRY,
-        on_failure=Callback(count_failed),
-        # The row keeps the outcome; Redis needs the job only while it runs.
-        result_ttl=60,
-        failure_ttl=24 * 3600,
-    )
-
-
-def run_inline(result_id: int) -> None:
-    """``run_count`` in the request, with a worker's failure handling: what
-    it raises is stored on the row as a failure, not raised into the request,
-    and no row is left running."""
-    try:
-        run_count(result_id)
-    except Exception:
-        log.exception("Count %s failed", result_id)
-        db.session.rollback()  # whatever the failed run left open
-        fail(result_id, "internal_error", "Counting failed unexpectedly. Try again.")
-
-
-def run_count(result_id: int) -> None:
-    """Fetch and count the page of row ``result_id``, once.
+def run_count(count_id: int) -> None:
+    """Fetch and count the page of row ``count_id``, once.
 
     Safe to run twice: a finished row is left alone, and only the run that
     holds the row as ``running`` stores its outcome.
     """
-    url = claim(result_id)
+    url = claim(count_id)
     if url is None:
         return
     try:
         page = fetch_page(url, fetch_limits())
     except FetchError as error:
-        finish(result_id, Status.FAILED, error_code=error.code, error_message=error.message)
+        finish(count_id, Status.FAILED, error_code=error.code, error_message=error.message)
         return
     try:
-        counts = count_page(page.body, page.charset)
+        page_count = count_page(page.body, page.charset)
     except Exception:  # a page the counter cannot handle: a retry would fail alike
-        log.exception("Count %s: the page could not be counted", result_id)
-        fail(result_id, "count_failed", "The page could not be counted.")
+        log.exception("Count %s: the page could not be counted", count_id)
+        fail(count_id, "count_failed", "The page could not be counted.")
         return
     finish(
-        result_id,
+        count_id,
         Status.DONE,
         url=page.url,
-        total_words=counts.total_words,
-        unique_words=counts.unique_words,
-        result_all=counts.all_words,
-        result_no_stop_words=counts.no_stop_words,
+        total_words=page_count.total_words,
+        unique_words=page_count.unique_words,
+        all_words=page_count.all_words,
+        words=page_count.words,
     )
 
 
-def claim(result_id: int) -> str | None:
-    """Mark the row running and return its URL; None if it is finished."""
-    without_transaction()  # one statement: atomic without BEGIN and COMMIT
-    url = db.session.scalar(
-        update(Result)
-        .where(Result.id == result_id, Result.status.in_(UNFINISHED), not_expired())
-        .values(status=Status.RUNNING, attempts=Result.attempts + 1, updated_at=utc_now())
-        .returning(Result.url)
-    )
-    db.session.commit()  # not held open while the page downloads
-    return url
+def claim(count_id: int) -> str | None:
+    """Mark the row running and return its URL; None if it is finished.
+    One statement, atomic alone: no transaction is held while the page
+    downloads."""
+    return execute_alone(
+        update(Count)
+        .where(Count.id == count_id, Count.status.in_(UNFINISHED), not_expired())
+        .values(status=Status.RUNNING, attempts=Count.attempts + 1, updated_at=utc_now())
+        .returning(Count.url)
+    ).scalar()
 
 
 def not_expired() -> ColumnElement[bool]:
     """Rows accepted less than WORDCOUNT_COUNT_DEADLINE seconds ago."""
-    return Result.created_at > expired_before()
+    return Count.created_at > expired_before()
 
 
 def expired_before() -> datetime:
     return utc_now() - timedelta(seconds=current_app.config["WORDCOUNT_COUNT_DEADLINE"])
 
 
-def finish(result_id: int, status: Status, *, expiring: bool = False, **values: object) -> bool:
+def finish(count_id: int, status: Status, *, expiring: bool = False, **values: object) -> bool:
     """Store the outcome if the row is still unfinished, and not past its
     deadline (unless this is the expiry); True if stored."""
     now = utc_now()
-    without_transaction()
-    stored = db.session.scalar(
-        update(Result)
-        .where(Result.id == result_id, Result.status.in_(UNFINISHED))
+    stored = execute_alone(
+        update(Count)
+        .where(Count.id == count_id, Count.status.in_(UNFINISHED))
         .where(true() if expiring else not_expired())
         .values(status=status, updated_at=now, finished_at=now, **values)
-        .returning(Result.id)
-    )
-    db.session.commit()
+        .returning(Count.id)
+    ).scalar()
     return stored is not None
 
 
-def fail(result_id: int, code: str, message: str, *, expiring: bool = False) -> bool:
+def fail(count_id: int, code: str, message: str, *, expiring: bool = False) -> bool:
     return finish(
-        result_id, Status.FAILED, expiring=expiring, error_code=code, error_message=message
+        count_id, Status.FAILED, expiring=expiring, error_code=code, error_message=message
     )
 
 
-def count_failed(
-    job: Job,
-    connection: Redis,
-    exc_type: type[BaseException] | None,
-    exc_value: BaseException | None,
-    traceback: TracebackType | None,
-) -> None:
-    """RQ's failure callback: fail the row once RQ will not run the job again."""
-    if job.retries_left:
-        return
-    if exc_type is not None and issubclass(exc_type, JobTimeoutException):
-        code, message = "count_timeout", f"Counting took longer than {job.timeout} seconds."
-    elif exc_type is not None and issubclass(exc_type, AbandonedJobError):
+def count_failed(count_id: int, *, error: BaseException) -> None:
+    """The job's failure handler (``jobs.submit``): fail the row once no
+    retry is left."""
+    if isinstance(error, JobTimeoutException):
+        timeout = current_app.config["WORDCOUNT_JOB_TIMEOUT"]
+        code, message = "count_timeout", f"Counting took longer than {timeout} seconds."
+    elif isinstance(error, AbandonedJobError):
         code, message = "worker_lost", "The worker counting this page stopped. Try again."
     else:
         code, message = "internal_error", "Counting failed unexpectedly. Try again."
-    db.session.rollback()  # whatever the failed run left open
-    fail(job.args[0], code, message)
+    fail(count_id, code, message)
 
 
 def sweep(now: datetime | None = None) -> dict[str, int]:
@@ -211,21 +179,12 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     """
     now = now or utc_now()
     deadline = now - timedelta(seconds=current_app.config["WORDCOUNT_COUNT_DEADLINE"])
-    stale = db.session.execute(
-        select(Result.id, Result.attempts, Result.created_at, Result.updated_at)
-        .where(Result.status.in_(UNFINISHED), Result.updated_at < now - STALE_AFTER)
-        .order_by(Result.id)
+    stale = execute_alone(
+        select(Count.id, Count.attempts, Count.created_at, Count.updated_at)
+        .where(Count.status.in_(UNFINISHED), Count.updated_at < now - STALE_AFTER)
+        .order_by(Count.id)
     ).all()
-    db.session.commit()
-    job_of = dict(
-        zip(
-            stale,
-            jobs.queue().job_class.fetch_many(
-                [job_id(row.id) for row in stale], connection=jobs.connection
-            ),
-            strict=True,
-        )
-    )
+    job_of = dict(zip(stale, jobs.fetch_many([job_id(row.id) for row in stale]), strict=True))
     report = {"requeued": 0, "expired": 0, "lost": 0}
     for row, job in job_of.items():
         if row.created_at < deadline:
@@ -243,18 +202,18 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     return report
 
 
-def requeue(result_id: int, seen_at: datetime, job: Job | None) -> bool:
+def requeue(count_id: int, seen_at: datetime, job: Job | None) -> bool:
     """Queue the row's job again, unless someone touched the row since."""
-    touched = db.session.scalar(
-        update(Result)
-        .where(Result.id == result_id, Result.status.in_(UNFINISHED), Result.updated_at == seen_at)
-        .values(status=Status.QUEUED, updated_at=utc_now())
-        .returning(Result.id)
-    )
-    db.session.commit()
+    with transaction():
+        touched = db.session.scalar(
+            update(Count)
+            .where(Count.id == count_id, Count.status.in_(UNFINISHED), Count.updated_at == seen_at)
+            .values(status=Status.QUEUED, updated_at=utc_now())
+            .returning(Count.id)
+        )
     if touched is None:
         return False
     if job is not None:
         job.delete()  # a failed or finished job of the same id
-    enqueue_count(result_id)
+    submit_count(count_id)
     return True

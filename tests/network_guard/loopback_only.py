@@ -1,7 +1,7 @@
 """The test suite's network guard: nothing a test runs may look up a name or
 open a connection beyond this machine's loopback.
 
-Installed in the pytest process (tests/conftest.py) and, through the
+Installed in the pytest process (tests/support/fixtures.py) and, through the
 ``sitecustomize`` beside this file on PYTHONPATH, in every Python process a
 test starts (gunicorn, workers, manage.py). A refused attempt raises
 ``OSError`` where it happens and is written to the file NETWORK_GUARD_LOG

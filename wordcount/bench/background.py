@@ -102,7 +102,7 @@ def p50_ms(seconds: list[float]) -> float:
 
 def statuses(database: str) -> dict[str, int]:
     with psycopg.connect(database) as connection:
-        rows = connection.execute("SELECT status, count(*) FROM results GROUP BY status").fetchall()
+        rows = connection.execute("SELECT status, count(*) FROM counts GROUP BY status").fetchall()
     return dict(rows)
 
 
@@ -125,7 +125,7 @@ def wait_for_workers(redis_url: str, processes: int) -> None:
 
 def empty(database: str) -> None:
     with psycopg.connect(database, autocommit=True) as connection:
-        connection.execute("TRUNCATE results RESTART IDENTITY")
+        connection.execute("TRUNCATE counts RESTART IDENTITY")
 
 
 @contextmanager
@@ -245,7 +245,7 @@ def enqueue_to_done(base: str, site: str, database: str, scenario: Scenario) -> 
         assert status == 201, status
     with psycopg.connect(database) as connection:
         rows = connection.execute(
-            "SELECT EXTRACT(EPOCH FROM finished_at - created_at) FROM results"
+            "SELECT EXTRACT(EPOCH FROM finished_at - created_at) FROM counts"
         ).fetchall()
     return round(statistics.median(float(seconds) for (seconds,) in rows) * 1000, 1)
 

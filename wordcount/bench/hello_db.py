@@ -14,9 +14,9 @@ connections = threading.local()  # one connection per gunicorn thread
 DATABASE_URL = os.environ["DATABASE_URL"]
 RESULT_BY_ID = """
     SELECT id, url, status, created_at, finished_at, total_words, unique_words,
-           jsonb_path_query_array(result_no_stop_words, '$[0 to 9]'),
-           jsonb_path_query_array(result_all, '$[0 to 9]')
-    FROM results WHERE id = %s
+           jsonb_path_query_array(words, '$[0 to 9]'),
+           jsonb_path_query_array(all_words, '$[0 to 9]')
+    FROM counts WHERE id = %s
 """
 
 
@@ -29,21 +29,21 @@ NAMES = (
     "total_words",
     "unique_words",
     "top_words",
-    "top_words_all",
+    "top_all_words",
 )
 
 
-@app.get("/<int:result_id>")
-def result(result_id: int):
+@app.get("/<int:count_id>")
+def result(count_id: int):
     if not hasattr(connections, "db"):
         connections.db = psycopg.connect(DATABASE_URL, autocommit=True)
-    return result_body(connections.db.execute(RESULT_BY_ID, (result_id,)).fetchone())
+    return result_body(connections.db.execute(RESULT_BY_ID, (count_id,)).fetchone())
 
 
 def result_body(row) -> dict:
     body = dict(zip(NAMES, row, strict=True))
     body["created_at"] = body["created_at"].isoformat()
     body["finished_at"] = body["finished_at"].isoformat()
-    for key in ("top_words", "top_words_all"):
+    for key in ("top_words", "top_all_words"):
         body[key] = [{"word": word, "count": count} for word, count in body[key]]
     return body

@@ -18,9 +18,9 @@ app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(os.environ["DATABASE_URL"
 # One round trip per read, as the template's reads: no BEGIN, no ROLLBACK.
 app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"isolation_level": "AUTOCOMMIT"}
 db = SQLAlchemy(app)
-QUERY = text(RESULT_BY_ID.replace("%s", ":result_id"))
+QUERY = text(RESULT_BY_ID.replace("%s", ":count_id"))
 
 
-@app.get("/<int:result_id>")
-def result(result_id: int):
-    return result_body(db.session.execute(QUERY, {"result_id": result_id}).one())
+@app.get("/<int:count_id>")
+def result(count_id: int):
+    return result_body(db.session.execute(QUERY, {"count_id": count_id}).one())

@@ -40,6 +40,7 @@ def wrk(url: str, connections: int, seconds: int, script: Path | None = None) ->
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)
     return {
+        "requests": int(read(r"(\d+) requests in", output)),
         "requests_per_s": float(read(r"Requests/sec:\s+([\d.]+)", output)),
         "p50_ms": latency_ms(read(r"\s50%\s+([\d.]+\w+)", output)),
         "p99_ms": latency_ms(read(r"\s99%\s+([\d.]+\w+)", output)),
@@ -48,29 +49,64 @@ def wrk(url: str, connections: int, seconds: int, script: Path | None = None) ->
     }
 
 
-def measure(
-    targets: dict[str, tuple[str, Path | None]], connections: int, settings: Settings
-) -> dict[str, dict]:
-    """Each target's median wrk run (by requests/s), after a short warm-up.
+# A target: its URL, wrk's Lua script (or None), and the server serving it
+# (None: CPU time is not measured).
+Target = tuple[str, Path | None, subprocess.Popen | None]
+
+
+def measure(targets: dict[str, Target], connections: int, settings: Settings) -> dict[str, dict]:
+    """Each target's median wrk run (by requests/s), after a short warm-up,
+    with the server's CPU time per request.
 
     The targets take turns, one run each per round, so that a slow spell of
     the machine weighs on all of them alike rather than on whichever was
-    being measured at the time: their ratios are what the figures are.
+    being measured at the time: their ratios are what the figures are. The
+    CPU time the server's own processes spent per request is steadier than
+    throughput on a busy machine (wrk and the database share its cores):
+    regressions are judged on it.
     """
-    for url, script in targets.values():
+    for url, script, _ in targets.values():
         wrk(url, connections, 1, script)
     runs: dict[str, list[dict]] = {name: [] for name in targets}
     for _ in range(settings.wrk_runs):
-        for name, (url, script) in targets.items():
-            runs[name].append(wrk(url, connections, settings.wrk_seconds, script))
+        for name, (url, script, master) in targets.items():
+            before = cpu_seconds(master)
+            run = wrk(url, connections, settings.wrk_seconds, script)
+            spent = cpu_seconds(master) - before
+            run["cpu_ms_per_request"] = round(spent * 1000 / max(run["requests"], 1), 3)
+
+            runs[name].append(run)
     measured = {}
     for name, results in runs.items():
+        cpu = sorted(run["cpu_ms_per_request"] for run in results)
         results.sort(key=lambda run: run["requests_per_s"])
         measured[name] = {
             **results[len(results) // 2],
+            "cpu_ms_per_request": cpu[len(cpu) // 2],
             "requests_per_s_runs": [run["requests_per_s"] for run in results],
         }
     return measured
+
+
+def cpu_seconds(master: subprocess.Popen | None) -> float:
+    """User and system CPU time of a gunicorn master and its workers, from
+    the kernel's own counters (/proc/<pid>/stat); 0 without a server."""
+    if master is None:
+        return 0.0
+    pids = [
+        str(master.pid),
+        *subprocess.run(
+            ["pgrep", "-P", str(master.pid)], capture_output=True, text=True
+        ).stdout.split(),
+    ]
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # a worker that exited meanwhile
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def read(pattern: str, output: str) -> str:
@@ -155,20 +191,24 @@ def bench_http(pages, settings: Settings, database: str, folder: Path) -> dict:
             reference = ["gunicorn", *extra]
             with (
                 server(["gunicorn", "wsgi:app", *extra], app_env, app_port) as master,
-                server([*reference, HELLO_APP], app_env, hello_port),
-                server([*reference, HELLO_DB_APP], app_env, hello_db_port),
-                server([*reference, HELLO_SESSION_APP], app_env, session_port),
+                server([*reference, HELLO_APP], app_env, hello_port) as hello,
+                server([*reference, HELLO_DB_APP], app_env, hello_db_port) as hello_db,
+                server([*reference, HELLO_SESSION_APP], app_env, session_port) as session,
             ):
-                result_id = seed_result(base, page_url)
-                targets = {
-                    "GET /healthz": (f"{base}/healthz", None),
-                    "GET /results/<id>": (f"{base}/results/{result_id}", None),
-                    "GET /api/counts/<id>": (f"{base}/api/counts/{result_id}", None),
-                    "GET /history": (f"{base}/history", None),
-                    "POST /api/counts": (f"{base}/api/counts", script),
-                    "hello (bare Flask)": (f"http://127.0.0.1:{hello_port}/", None),
-                    ONE_QUERY: (f"http://127.0.0.1:{hello_db_port}/{result_id}", None),
-                    ONE_SESSION_QUERY: (f"http://127.0.0.1:{session_port}/{result_id}", None),
+                count_id = seed_result(base, page_url)
+                targets: dict[str, Target] = {
+                    "GET /healthz": (f"{base}/healthz", None, master),
+                    "GET /counts/<id>": (f"{base}/counts/{count_id}", None, master),
+                    "GET /api/counts/<id>": (f"{base}/api/counts/{count_id}", None, master),
+                    "GET /history": (f"{base}/history", None, master),
+                    "POST /api/counts": (f"{base}/api/counts", script, master),
+                    "hello (bare Flask)": (f"http://127.0.0.1:{hello_port}/", None, hello),
+                    ONE_QUERY: (f"http://127.0.0.1:{hello_db_port}/{count_id}", None, hello_db),
+                    ONE_SESSION_QUERY: (
+                        f"http://127.0.0.1:{session_port}/{count_id}",
+                        None,
+                        session,
+                    ),
                 }
                 for connections in settings.connections:
                     results["runs"][f"{worker_class}/c{connections}"] = measure(
@@ -187,8 +227,27 @@ def bench_http(pages, settings: Settings, database: str, folder: Path) -> dict:
     results["vs_one_session_query_ratios"] = ratios(
         results["runs"], "GET /api/counts/<id>", ONE_SESSION_QUERY
     )
-    results["api_profile"] = api_profile(app_env, result_id)
+    # CPU time per request, the app's over the one-raw-query app's: steady
+    # where the throughput ratio is not (the reference apps' throughput
+    # halved between two runs on a 2-core machine).
+    results["cpu_vs_one_query_ratios"] = cpu_ratios(
+        results["runs"], "GET /api/counts/<id>", ONE_QUERY
+    )
+    results["cpu_vs_one_query"] = results["cpu_vs_one_query_ratios"][last]
+    results["api_profile"] = api_profile(app_env, count_id)
     return results
+
+
+def cpu_ratios(runs: dict, endpoint: str, reference: str) -> dict:
+    """``endpoint``'s server CPU time per request over ``reference``'s."""
+    return {
+        run: round(
+            endpoints[endpoint]["cpu_ms_per_request"]
+            / max(endpoints[reference]["cpu_ms_per_request"], 0.001),
+            2,
+        )
+        for run, endpoints in runs.items()
+    }
 
 
 def ratios(runs: dict, endpoint: str, reference: str = "hello (bare Flask)") -> dict:
@@ -201,7 +260,7 @@ def ratios(runs: dict, endpoint: str, reference: str = "hello (bare Flask)") -> 
     }
 
 
-def api_profile(app_env: dict, result_id: int) -> str:
+def api_profile(app_env: dict, count_id: int) -> str:
     """Where one GET /api/counts/<id> spends its time, in-process (cProfile)."""
     from config import StagingConfig
     from web import create_app
@@ -209,12 +268,12 @@ def api_profile(app_env: dict, result_id: int) -> str:
     app = create_app(StagingConfig(app_env))
     client = app.test_client()
     for _ in range(50):
-        client.get(f"/api/counts/{result_id}")
+        client.get(f"/api/counts/{count_id}")
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
     for _ in range(300):
-        client.get(f"/api/counts/{result_id}")
+        client.get(f"/api/counts/{count_id}")
     profiler.disable()
     per_request_ms = (time.perf_counter() - started) / 300 * 1000
     out = io.StringIO()
@@ -253,8 +312,12 @@ def bench_history_scaling(settings: Settings, database: str) -> dict:
             load_rows(database, rows)
             figures[rows] = measure(
                 {
-                    "first_page": (f"http://127.0.0.1:{port}/history", None),
-                    "middle_page": (f"http://127.0.0.1:{port}/history?before={rows // 2}", None),
+                    "first_page": (f"http://127.0.0.1:{port}/history", None, None),
+                    "middle_page": (
+                        f"http://127.0.0.1:{port}/history?before={rows // 2}",
+                        None,
+                        None,
+                    ),
                 },
                 1,
                 settings,
@@ -274,13 +337,13 @@ def bench_history_scaling(settings: Settings, database: str) -> dict:
 
 def load_rows(database: str, rows: int) -> None:
     """Replace the table's rows with ``rows`` small results, oldest first."""
-    sql(database, "TRUNCATE results RESTART IDENTITY")
+    sql(database, "TRUNCATE counts RESTART IDENTITY")
     sql(
         database,
         f"""
-        INSERT INTO results (url, requested_url, status, attempts, created_at, updated_at,
+        INSERT INTO counts (url, requested_url, status, attempts, created_at, updated_at,
                              finished_at, total_words, unique_words,
-                             result_all, result_no_stop_words)
+                             all_words, words)
         SELECT 'https://example.com/page/' || g, 'https://example.com/page/' || g, 'done', 1,
                now() - ({rows} - g) * interval '1 second',
                now() - ({rows} - g) * interval '1 second',
@@ -288,4 +351,4 @@ def load_rows(database: str, rows: int) -> None:
                g % 5000, g % 900, '[["word", 3], ["other", 1]]', '[["other", 1]]'
         FROM generate_series(1, {rows}) AS g""",
     )
-    sql(database, "ANALYZE results")
+    sql(database, "ANALYZE counts")

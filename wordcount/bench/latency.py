@@ -113,7 +113,7 @@ def round_trips_per_request(
 # --- The benchmark ------------------------------------------------------------
 
 NETWORK_DELAY_MS = 1.0
-ROUND_TRIP_PATHS = ("/healthz", "/api/counts/1", "/api/counts", "/results/1", "/history", "/")
+ROUND_TRIP_PATHS = ("/healthz", "/api/counts/1", "/api/counts", "/counts/1", "/history", "/")
 
 
 def bench_network(settings: Settings, database: str) -> dict:
@@ -145,8 +145,8 @@ def bench_network(settings: Settings, database: str) -> dict:
             load_rows(database, 1)
             latency = measure(
                 {
-                    "GET /api/counts/<id>": (f"{base}/api/counts/1", None),
-                    ONE_QUERY: (f"http://127.0.0.1:{raw_port}/1", None),
+                    "GET /api/counts/<id>": (f"{base}/api/counts/1", None, None),
+                    ONE_QUERY: (f"http://127.0.0.1:{raw_port}/1", None, None),
                 },
                 1,
                 settings,

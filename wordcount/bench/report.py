@@ -16,7 +16,7 @@ TARGETS = {  # key: (comparison, bound)
     "counting.vs_parse_only": ("<=", 2.0),
     "http.floor_ratio": (">=", 0.5),
     "http.history_scaling": ("<=", 1.5),
-    "startup.import_ratio": ("<=", 1.5),
+    "startup.import_ratio": ("<=", 1.3),
     "http.vs_one_query": (">=", 0.8),
     "network.p50_vs_one_query": ("<=", 1.3),
     "background.post_p99_ms": ("<=", 100.0),
@@ -67,6 +67,7 @@ def flatten(results: dict) -> dict:
         "http.history_scaling": results["http"]["history_scaling"],
         "startup.import_ratio": results["startup"]["import_ratio"],
         "http.vs_one_query": results["http"]["vs_one_query"],
+        "http.cpu_vs_one_query": results["http"]["cpu_vs_one_query"],
         "network.p50_vs_one_query": results["network"]["p50_vs_one_query"],
         "background.post_p99_ms": results["background"]["queued"]["post_p99_ms"],
         "background.healthz_p99_ratio": results["background"]["queued"]["healthz_p99_ratio"],
@@ -77,6 +78,8 @@ def flatten(results: dict) -> dict:
 def verdicts(results: dict) -> dict:
     out = {}
     for key, value in flatten(results).items():
+        if key not in TARGETS:  # a figure reported, with no target of its own
+            continue
         comparison, bound = TARGETS[key]
         met = value >= bound if comparison == ">=" else value <= bound
         out[key] = {"value": value, "target": f"{comparison} {bound}", "met": met}
@@ -177,7 +180,10 @@ def write_report(results: dict, output: Path, profile: str | None) -> None:
         f"goes: the same read through a bare Flask-SQLAlchemy session "
         f"(`wordcount/bench/hello_session.py`, the raw query's SQL, no template code) is "
         f"{h['session_vs_one_query_ratios']} of the raw query, and `GET /api/counts/<id>` "
-        f"is {h['vs_one_session_query_ratios']} of that session read.",
+        f"is {h['vs_one_session_query_ratios']} of that session read. Judged on the servers' "
+        f"own CPU time per request instead (steadier than throughput on a machine that wrk "
+        f"and PostgreSQL share), `GET /api/counts/<id>` costs {h['cpu_vs_one_query']} times "
+        f"the one-raw-query app's (`http.cpu_vs_one_query`; {h['cpu_vs_one_query_ratios']}).",
         "",
         "| request | round trips to PostgreSQL |",
         "| --- | --- |",

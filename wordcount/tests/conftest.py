@@ -1,4 +1,4 @@
-"""The example's fixtures: the template's (tests/conftest.py), an OpenAPI check
+"""The example's fixtures: the template's (tests/support/fixtures.py), an OpenAPI check
 on every API response, and a local web site to count."""
 
 import json
@@ -14,9 +14,8 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from models import db
-from tests.conftest import *  # noqa: F403 - app, client, runner, postgres_*, redis_*, queue_app
-from wordcount.models import Result
-from wordcount.views import OPENAPI_FILE
+from wordcount.api import OPENAPI_FILE
+from wordcount.models import Count
 
 OPENAPI = json.loads(OPENAPI_FILE.read_text())
 
@@ -28,7 +27,7 @@ settings.register_profile("suite", deadline=None, print_blob=True)
 settings.load_profile("suite")
 
 
-@pytest.fixture  # type: ignore[no-redef]  # replaces the template's client fixture
+@pytest.fixture  # replaces the template's client fixture (tests/support/fixtures.py)
 def client(app):
     """A test client whose every /api/ response is checked against openapi.json."""
     violations = check_api_responses(app)
@@ -50,7 +49,7 @@ def stored_rows(app) -> Callable[[], int]:
 
     def count() -> int:
         with app.app_context():
-            return db.session.scalar(select(func.count()).select_from(Result)) or 0
+            return db.session.scalar(select(func.count()).select_from(Count)) or 0
 
     return count
 

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from models import db
-from wordcount.models import Result
+from wordcount.models import Count
 
 PAGE = (
     "<html><head><title>Cats</title></head><body><p>The cat and the dog. "
@@ -29,7 +29,7 @@ def test_post_counts_a_page_and_stores_it(client, local_site, stored_rows):
         {"word": "dog", "count": 1},
         {"word": "sat", "count": 1},
     ]
-    assert body["top_words_all"][0] == {"word": "the", "count": 3}
+    assert body["top_all_words"][0] == {"word": "the", "count": 3}
     assert datetime.fromisoformat(body["created_at"]).utcoffset() == timedelta(0)
     assert datetime.fromisoformat(body["finished_at"]) >= datetime.fromisoformat(body["created_at"])
     assert stored_rows() == 1
@@ -46,7 +46,7 @@ def test_n_changes_how_many_top_words(client, local_site):
     words = " ".join(f"w{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(150))
     url = local_site.add("/many", f"<p>{words}</p>")
     body = post_count(client, url, n=100).get_json()
-    assert (len(body["top_words"]), len(body["top_words_all"])) == (100, 100)
+    assert (len(body["top_words"]), len(body["top_all_words"])) == (100, 100)
     assert len(client.get(f"/api/counts/{body['id']}?n=3").get_json()["top_words"]) == 3
 
 
@@ -62,12 +62,12 @@ def test_n_out_of_range_is_bad_request(client, n):
 
 
 # Beyond PostgreSQL's integer column and beyond 64 bits: still just absent.
-@pytest.mark.parametrize("result_id", [12345, 2**31, 2**64])
-def test_unknown_id_is_not_found(client, result_id):
-    response = client.get(f"/api/counts/{result_id}")
+@pytest.mark.parametrize("count_id", [12345, 2**31, 2**64])
+def test_unknown_id_is_not_found(client, count_id):
+    response = client.get(f"/api/counts/{count_id}")
     assert response.status_code == 404
     assert response.get_json() == {
-        "error": {"code": "not_found", "message": f"No result with id {result_id}."}
+        "error": {"code": "not_found", "message": f"No count with id {count_id}."}
     }
 
 
@@ -197,13 +197,13 @@ def test_list_rejects_bad_paging(client, query):
 def test_list_from_the_largest_before_starts_at_the_newest(client, app):
     with app.app_context():
         db.session.add(
-            Result(
+            Count(
                 url="http://example.com/",
                 status="done",
                 total_words=0,
                 unique_words=0,
-                result_all=[],
-                result_no_stop_words=[],
+                all_words=[],
+                words=[],
             )
         )
         db.session.commit()
@@ -248,7 +248,7 @@ def test_openapi_document_is_served(client):
     assert response.status_code == 200
     document = response.get_json()
     assert document["openapi"] == "3.1.0"
-    assert set(document["paths"]) == {"/api/counts", "/api/counts/{result_id}", "/api/openapi.json"}
+    assert set(document["paths"]) == {"/api/counts", "/api/counts/{count_id}", "/api/openapi.json"}
 
 
 def test_api_needs_no_csrf_token(app, local_site):

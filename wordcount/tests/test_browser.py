@@ -1,58 +1,21 @@
 """A person's view: headless Chromium submits a URL and sees the results."""
 
-import os
-import threading
-from pathlib import Path
-
 import pytest
-from werkzeug.serving import make_server
 
-from tests.helpers import PROJECT_DIR
-
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", PROJECT_DIR / "test-artifacts"))
-# Keep Chromium off the network: this machine reaches nothing outside 127.0.0.1.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.support.browser import screenshot, serve
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def browser():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing: apt-get install -y chromium")
-        pytest.skip("Chromium is not installed (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def serve(app):
-    """``app`` on a real port, as a browser needs it (CSRF on, as in production)."""
+def serve_with_csrf(app):
+    """The app on a real port, CSRF on, as in production."""
     app.config["WTF_CSRF_ENABLED"] = True
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    yield from serve(app)
 
 
 @pytest.fixture
 def live_server(app):
-    yield from serve(app)
+    yield from serve_with_csrf(app)
 
 
 @pytest.mark.parametrize("app", ["sqlite"], indirect=True)
@@ -66,7 +29,7 @@ def test_submit_a_url_and_see_the_top_words(app, live_server, browser, local_sit
     page.goto(live_server + "/")
     page.fill("input[name=url]", url)
     page.click("button[type=submit]")
-    page.wait_for_url("**/results/*")
+    page.wait_for_url("**/counts/*")
 
     first_table = page.locator("table.words").first
     assert first_table.locator("caption").inner_text() == "Without stop words"
@@ -75,16 +38,12 @@ def test_submit_a_url_and_see_the_top_words(app, live_server, browser, local_sit
     assert page.locator("p.url").inner_text() == url
     assert page.locator("script").count() == 0
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    screenshot = ARTIFACTS / "result-page-phone.png"
-    page.screenshot(path=str(screenshot), full_page=True)
-    print(f"\nscreenshot: {screenshot}")
+    screenshot(page, "result-page-phone.png")
 
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(live_server + "/")
-    assert url in page.locator("table.results").inner_text()
-    page.screenshot(path=str(ARTIFACTS / "index-desktop.png"), full_page=True)
-    print(f"screenshot: {ARTIFACTS / 'index-desktop.png'}")
+    assert url in page.locator("table.counts").inner_text()
+    screenshot(page, "index-desktop.png")
 
 
 @pytest.mark.parametrize("app", ["sqlite"], indirect=True)
@@ -100,16 +59,10 @@ def test_an_error_keeps_the_input_in_the_browser(app, live_server, browser):
 @pytest.fixture
 def queue_server(queue_app):
     """queue_app (REDIS_URL set), served for the browser."""
-    yield from serve(queue_app)
+    yield from serve_with_csrf(queue_app)
 
 
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
-
-
-def screenshot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
-    print(f"\nscreenshot: {ARTIFACTS / name}")
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
@@ -123,7 +76,7 @@ def test_a_queued_count_updates_itself_when_a_worker_finishes_it(
     page.goto(queue_server + "/")
     page.fill("input[name=url]", url)
     page.click("button[type=submit]")
-    page.wait_for_url("**/results/*")
+    page.wait_for_url("**/counts/*")
     assert "Waiting for a worker." in page.locator(".pending").inner_text()
     screenshot(page, f"count-queued-{viewport}.png")
 
@@ -185,7 +138,7 @@ def test_the_longest_words_never_make_a_page_wider_than_the_screen(
     page.goto(live_server + "/")
     page.fill("input[name=url]", url)
     page.click("button[type=submit]")
-    page.wait_for_url("**/results/*")
+    page.wait_for_url("**/counts/*")
     assert "w" * MAX_WORD_LENGTH in page.locator("table.words").first.inner_text()
     for path in (page.url, live_server + "/", live_server + "/history"):
         page.goto(path)

@@ -100,17 +100,17 @@ def test_count_page_separates_stop_words_and_ranks_by_count_then_word():
     assert counts.total_words == 9
     assert counts.unique_words == 5
     assert counts.all_words == [("the", 3), ("and", 2), ("cat", 2), ("bird", 1), ("dog", 1)]
-    assert counts.no_stop_words == [("cat", 2), ("bird", 1), ("dog", 1)]
+    assert counts.words == [("cat", 2), ("bird", 1), ("dog", 1)]
 
 
 def test_count_page_of_an_empty_page():
     counts = count_page(b"")
-    assert (counts.total_words, counts.all_words, counts.no_stop_words) == (0, [], [])
+    assert (counts.total_words, counts.all_words, counts.words) == (0, [], [])
 
 
 def test_count_page_accepts_a_custom_stop_word_list():
     counts = count_page(b"<p>alpha beta</p>", stop_words=frozenset({"alpha"}))
-    assert counts.no_stop_words == [("beta", 1)]
+    assert counts.words == [("beta", 1)]
 
 
 @pytest.mark.parametrize(
@@ -206,7 +206,7 @@ def test_count_page_of_any_bytes_never_raises_and_is_consistent(body, charset):
     counts = count_page(body, charset)
     assert counts.total_words == sum(n for _, n in counts.all_words)
     assert counts.unique_words == len(counts.all_words)
-    assert sum(n for _, n in counts.no_stop_words) <= counts.total_words
+    assert sum(n for _, n in counts.words) <= counts.total_words
     assert counts.all_words == sorted(counts.all_words, key=lambda item: (-item[1], item[0]))
 
 

@@ -5,7 +5,9 @@ import json
 
 import pytest
 
-from tests.helpers import heroku_url, manage, request, wait_for_http
+from tests.support.commands import manage
+from tests.support.http_client import heroku_url, request
+from tests.support.processes import wait_for_http
 from tests.test_heroku import web_dyno
 
 pytestmark = pytest.mark.postgres

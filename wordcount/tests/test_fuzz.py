@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import BIN_DIR, heroku_url, manage, project_env, wait_for_http
+from tests.support.commands import manage
+from tests.support.environment import BIN_DIR, project_env
+from tests.support.http_client import heroku_url
+from tests.support.processes import wait_for_http
 from tests.test_heroku import web_dyno
-from wordcount.views import OPENAPI_FILE
+from wordcount.api import OPENAPI_FILE
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 FUZZ_SECONDS = int(os.environ.get("FUZZ_SECONDS", "45"))

@@ -3,7 +3,7 @@ import re
 import pytest
 
 from models import db
-from wordcount.models import Result
+from wordcount.models import Count
 
 PAGE = "<p>The cat and the dog. The cat sat.</p>"
 
@@ -21,7 +21,7 @@ def test_submitting_a_url_redirects_to_its_result(app, client, local_site):
     url = local_site.add("/cats", PAGE)
     response = client.post("/", data={"url": url})
     assert response.status_code == 303
-    assert re.fullmatch(r"/results/\d+", response.headers["Location"])
+    assert re.fullmatch(r"/counts/\d+", response.headers["Location"])
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert url in html
     assert '<td>cat</td><td class="num">2</td>' in html
@@ -74,9 +74,9 @@ def test_the_form_requires_a_csrf_token(app, local_site, stored_rows):
 
 
 def test_missing_result_is_a_404_page(client):
-    response = client.get("/results/999")
+    response = client.get("/counts/999")
     assert response.status_code == 404
-    assert "No result with id 999." in response.get_data(as_text=True)
+    assert "No count with id 999." in response.get_data(as_text=True)
 
 
 def test_words_containing_html_render_as_text(client, local_site):
@@ -98,12 +98,12 @@ def test_a_url_containing_html_is_escaped(client, local_site):
 def test_history_pages_by_keyset(app, client):
     with app.app_context():
         db.session.add_all(
-            Result(
+            Count(
                 url=f"http://example.com/{i}",
                 total_words=i,
                 unique_words=i,
-                result_all=[],
-                result_no_stop_words=[],
+                all_words=[],
+                words=[],
             )
             for i in range(1, 61)
         )
@@ -141,7 +141,7 @@ def test_a_queued_count_shows_a_page_that_follows_it(queue_client, local_site):
     assert "Waiting for a worker." in page
     # Without JavaScript the page reloads itself; with it, follow.js asks the API.
     assert '<noscript><meta http-equiv="refresh" content="1"></noscript>' in page
-    assert '<script src="/wordcount/static/follow.js" defer></script>' in page
+    assert re.search(r'<script src="/wordcount/static/follow\.[0-9a-f]{12}\.js" defer>', page)
     assert 'data-follow="/api/counts/1?n=1"' in page
 
 

@@ -11,12 +11,12 @@ from rq.timeouts import JobTimeoutException
 from sqlalchemy import func, select, update
 
 from config import TestingConfig
-from jobs import jobs
+from jobs import failure_callback, jobs
 from models import db, utc_now
-from tests.helpers import free_port, wait_until
+from tests.support.processes import free_port, wait_until
 from web import create_app
-from wordcount import views
-from wordcount.models import Result, Status
+from wordcount import counts as counts_module
+from wordcount.models import Count, Status
 from wordcount.tasks import MAX_ATTEMPTS, STALE_AFTER, count_failed, job_id, run_count, sweep
 
 PAGE = "<p>The cat and the dog. The cat sat.</p>"
@@ -26,17 +26,17 @@ def post(client, url, **headers):
     return client.post("/api/counts", json={"url": url}, headers=headers)
 
 
-def stored(app, result_id: int) -> Result:
+def stored(app, count_id: int) -> Count:
     with app.app_context():
-        result = db.session.get(Result, result_id)
-    assert result is not None, result_id
+        result = db.session.get(Count, count_id)
+    assert result is not None, count_id
     return result
 
 
 def add_row(app, **values) -> int:
     with app.app_context():
         values.setdefault("url", "http://127.0.0.1:9/")
-        row = Result(requested_url=values["url"], **values)
+        row = Count(requested_url=values["url"], **values)
         db.session.add(row)
         db.session.commit()
         return row.id
@@ -76,19 +76,19 @@ def test_a_failed_count_keeps_its_code_and_message(
     queue_app, queue_client, local_site, start_worker
 ):
     url = local_site.add("/image", "x", content_type="image/png")
-    result_id = post(queue_client, url).get_json()["id"]
+    count_id = post(queue_client, url).get_json()["id"]
     start_worker()
     wait_until(
-        lambda: stored(queue_app, result_id).status == Status.FAILED,
+        lambda: stored(queue_app, count_id).status == Status.FAILED,
         timeout=30,
         what="the count to fail",
     )
-    body = queue_client.get(f"/api/counts/{result_id}").get_json()
+    body = queue_client.get(f"/api/counts/{count_id}").get_json()
     assert body["error"] == {
         "code": "not_html",
         "message": "The URL is not an HTML page (Content-Type: image/png).",
     }
-    assert "Retry-After" not in queue_client.get(f"/api/counts/{result_id}").headers
+    assert "Retry-After" not in queue_client.get(f"/api/counts/{count_id}").headers
 
 
 def test_prefer_wait_returns_the_finished_count(queue_client, local_site, start_worker):
@@ -126,22 +126,22 @@ def test_a_failed_enqueue_keeps_the_count_and_the_sweep_queues_it(
     )
     response = post(app.test_client(), local_site.add("/cats", PAGE))
     assert response.status_code == 202
-    result_id = response.get_json()["id"]
-    assert stored(app, result_id).status == Status.QUEUED
+    count_id = response.get_json()["id"]
+    assert stored(app, count_id).status == Status.QUEUED
     with app.app_context():
         db.engine.dispose()
 
     with queue_app.app_context():
         assert sweep()["requeued"] == 0  # not stale yet
         assert sweep(utc_now() + STALE_AFTER + timedelta(seconds=1))["requeued"] == 1
-        assert job_status(result_id) == JobStatus.QUEUED
+        assert job_status(count_id) == JobStatus.QUEUED
 
 
 # --- The sweep -----------------------------------------------------------------
 
 
-def job_status(result_id: int) -> JobStatus | None:
-    job = jobs.fetch(job_id(result_id))
+def job_status(count_id: int) -> JobStatus | None:
+    job = jobs.fetch_many([job_id(count_id)])[0]
     return job.get_status() if job is not None else None
 
 
@@ -150,35 +150,35 @@ def later() -> datetime:
 
 
 def test_the_sweep_leaves_a_count_whose_job_is_alive(queue_app):
-    result_id = add_row(queue_app)
+    count_id = add_row(queue_app)
     with queue_app.app_context():
-        jobs.queue().enqueue(run_count, result_id, job_id=job_id(result_id))
+        jobs.queue().enqueue(run_count, count_id, job_id=job_id(count_id))
         assert sweep(later()) == {"requeued": 0, "expired": 0, "lost": 0}
 
 
 def test_the_sweep_requeues_a_count_whose_job_is_gone(queue_app):
-    result_id = add_row(queue_app, status=Status.RUNNING, attempts=1)
+    count_id = add_row(queue_app, status=Status.RUNNING, attempts=1)
     with queue_app.app_context():
         assert sweep(later())["requeued"] == 1
-        assert job_status(result_id) == JobStatus.QUEUED
-    assert stored(queue_app, result_id).status == Status.QUEUED
+        assert job_status(count_id) == JobStatus.QUEUED
+    assert stored(queue_app, count_id).status == Status.QUEUED
 
 
 def test_the_sweep_fails_a_count_that_was_interrupted_too_often(queue_app):
-    result_id = add_row(queue_app, status=Status.RUNNING, attempts=MAX_ATTEMPTS)
+    count_id = add_row(queue_app, status=Status.RUNNING, attempts=MAX_ATTEMPTS)
     with queue_app.app_context():
         assert sweep(later())["lost"] == 1
-    row = stored(queue_app, result_id)
+    row = stored(queue_app, count_id)
     assert (row.status, row.error_code) == (Status.FAILED, "worker_lost")
 
 
 def test_the_sweep_expires_a_count_past_the_deadline(queue_app):
-    result_id = add_row(queue_app)
+    count_id = add_row(queue_app)
     deadline = timedelta(seconds=queue_app.config["WORDCOUNT_COUNT_DEADLINE"] + 1)
     with queue_app.app_context():
-        jobs.queue().enqueue(run_count, result_id, job_id=job_id(result_id))
+        jobs.queue().enqueue(run_count, count_id, job_id=job_id(count_id))
         assert sweep(utc_now() + deadline)["expired"] == 1
-    row = stored(queue_app, result_id)
+    row = stored(queue_app, count_id)
     assert (row.status, row.error_code) == (Status.FAILED, "expired")
 
 
@@ -187,31 +187,25 @@ def test_the_sweep_expires_a_count_past_the_deadline(queue_app):
 
 def test_running_a_count_twice_fetches_once_and_stores_one_result(app, local_site):
     url = local_site.add("/cats", PAGE)
-    result_id = add_row(app)
+    count_id = add_row(app)
     with app.app_context():
         db.session.execute(
-            update(Result).where(Result.id == result_id).values(url=url, requested_url=url)
+            update(Count).where(Count.id == count_id).values(url=url, requested_url=url)
         )
         db.session.commit()
-        run_count(result_id)
-        run_count(result_id)
-        assert db.session.scalar(select(func.count()).select_from(Result)) == 1
+        run_count(count_id)
+        run_count(count_id)
+        assert db.session.scalar(select(func.count()).select_from(Count)) == 1
     assert local_site.requests == ["/cats"]
-    row = stored(app, result_id)
+    row = stored(app, count_id)
     assert (row.status, row.total_words, row.attempts) == (Status.DONE, 8, 1)
 
 
 def test_an_outcome_is_stored_only_by_the_run_that_holds_the_count(app):
-    result_id = add_row(app, status=Status.DONE, total_words=3)
+    count_id = add_row(app, status=Status.DONE, total_words=3)
     with app.app_context():
-        assert count_failed_now(result_id) is None
-    assert stored(app, result_id).status == Status.DONE
-
-
-def count_failed_now(result_id: int):
-    job = Job.create(run_count, args=(result_id,), connection=Redis())
-    job.retries_left = 0
-    return count_failed(job, job.connection, RuntimeError, RuntimeError("boom"), None)
+        count_failed(count_id, error=RuntimeError("boom"))
+    assert stored(app, count_id).status == Status.DONE
 
 
 @pytest.mark.parametrize(
@@ -223,15 +217,20 @@ def count_failed_now(result_id: int):
     ],
 )
 def test_the_failure_callback_fails_the_count_once_rq_gives_up(app, exc_type, code):
-    result_id = add_row(app, status=Status.RUNNING, attempts=1)
-    job = Job.create(run_count, args=(result_id,), connection=Redis(), timeout=60)
+    count_id = add_row(app, status=Status.RUNNING, attempts=1)
+    job = Job.create(
+        run_count,
+        args=(count_id,),
+        connection=Redis(),  # never reached: the callback reads the job alone
+        meta={"on_failure": "wordcount.tasks.count_failed"},
+    )
     with app.app_context():
         job.retries_left = 1
-        count_failed(job, job.connection, exc_type, exc_type(), None)
-        assert db.session.get_one(Result, result_id).status == Status.RUNNING  # RQ retries it
+        failure_callback(job, job.connection, exc_type, exc_type(), None)
+        assert db.session.get_one(Count, count_id).status == Status.RUNNING  # RQ retries it
         job.retries_left = 0
-        count_failed(job, job.connection, exc_type, exc_type(), None)
-    row = stored(app, result_id)
+        failure_callback(job, job.connection, exc_type, exc_type(), None)
+    row = stored(app, count_id)
     assert (row.status, row.error_code) == (Status.FAILED, code)
 
 
@@ -258,13 +257,13 @@ def test_a_request_that_loses_the_race_for_its_key_replays_the_winner(
     # The second request looked for the key before the first had committed,
     # so its INSERT is the one the unique constraint refuses.
     looked: list[str] = []
-    find_by_key = views.find_by_key
+    find_by_key = counts_module.find_by_key
 
     def before_the_winner_committed(key):
         looked.append(key)
         return None if len(looked) == 1 else find_by_key(key)
 
-    monkeypatch.setattr(views, "find_by_key", before_the_winner_committed)
+    monkeypatch.setattr(counts_module, "find_by_key", before_the_winner_committed)
     again = post(client, url, **{"Idempotency-Key": "order-1"})
     assert (again.status_code, again.get_json()["id"]) == (201, first.get_json()["id"])
     assert again.headers["Idempotent-Replayed"] == "true"
@@ -364,10 +363,10 @@ def test_a_count_the_counter_cannot_handle_is_not_retried(app, local_site, monke
         raise ValueError("a counter bug")
 
     monkeypatch.setattr("wordcount.tasks.count_page", broken)
-    result_id = add_row(app, url=local_site.add("/a", PAGE))
+    count_id = add_row(app, url=local_site.add("/a", PAGE))
     with app.app_context():
-        run_count(result_id)  # returns: RQ sees success and does not retry
-    assert stored(app, result_id).error_code == "count_failed"
+        run_count(count_id)  # returns: RQ sees success and does not retry
+    assert stored(app, count_id).error_code == "count_failed"
     assert len(calls) == 1
 
 
@@ -392,27 +391,27 @@ def test_hostile_page_metadata_still_counts(client, local_site, head):
 
 def test_past_the_deadline_a_count_reads_as_expired_without_any_worker(queue_app, queue_client):
     queue_app.config["WORDCOUNT_COUNT_DEADLINE"] = 60
-    result_id = add_row(queue_app, created_at=utc_now() - timedelta(seconds=61))
-    response = queue_client.get(f"/api/counts/{result_id}")
+    count_id = add_row(queue_app, created_at=utc_now() - timedelta(seconds=61))
+    response = queue_client.get(f"/api/counts/{count_id}")
     body = response.get_json()
     assert (body["status"], body["error"]["code"]) == ("failed", "expired")
     assert body["finished_at"] is not None
     assert "Retry-After" not in response.headers
     listed = queue_client.get("/api/counts").get_json()["items"][0]
     assert (listed["status"], listed["error"]["code"]) == ("failed", "expired")
-    page = queue_client.get(f"/results/{result_id}").get_data(as_text=True)
+    page = queue_client.get(f"/counts/{count_id}").get_data(as_text=True)
     assert "did not finish in time" in page
     assert 'http-equiv="refresh"' not in page
 
 
 def test_no_run_stores_an_outcome_past_the_deadline(queue_app, local_site):
     queue_app.config["WORDCOUNT_COUNT_DEADLINE"] = 60
-    result_id = add_row(
+    count_id = add_row(
         queue_app, url=local_site.add("/a", PAGE), created_at=utc_now() - timedelta(seconds=61)
     )
     with queue_app.app_context():
-        run_count(result_id)
-    assert stored(queue_app, result_id).status == Status.QUEUED  # left for the sweep
+        run_count(count_id)
+    assert stored(queue_app, count_id).status == Status.QUEUED  # left for the sweep
     assert local_site.requests == []
 
 
@@ -420,9 +419,9 @@ def test_no_run_stores_an_outcome_past_the_deadline(queue_app, local_site):
 def test_following_an_unfinished_count_backs_off_with_its_age(
     queue_app, queue_client, age, refresh
 ):
-    result_id = add_row(queue_app, created_at=utc_now() - timedelta(seconds=age))
-    assert queue_client.get(f"/api/counts/{result_id}").headers["Retry-After"] == str(refresh)
-    page = queue_client.get(f"/results/{result_id}").get_data(as_text=True)
+    count_id = add_row(queue_app, created_at=utc_now() - timedelta(seconds=age))
+    assert queue_client.get(f"/api/counts/{count_id}").headers["Retry-After"] == str(refresh)
+    page = queue_client.get(f"/counts/{count_id}").get_data(as_text=True)
     assert f'<meta http-equiv="refresh" content="{refresh}">' in page
 
 
@@ -450,7 +449,6 @@ def test_past_the_bound_on_waiting_requests_a_post_answers_at_once(
     first.join(timeout=10)
 
 
-def test_the_waiting_bound_is_half_the_threads(monkeypatch):
-    monkeypatch.setenv("GUNICORN_THREADS", "8")
-    app = create_app(TestingConfig({"TEST_DATABASE_URL": "sqlite://"}))
+def test_the_waiting_bound_is_half_the_threads():
+    app = create_app(TestingConfig({"TEST_DATABASE_URL": "sqlite://", "GUNICORN_THREADS": "8"}))
     assert app.config["WORDCOUNT_WAITING_REQUESTS"] == 4

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import Dyno, free_port, heroku_url, manage, request, wait_for_http
+from tests.support.commands import manage
+from tests.support.http_client import heroku_url, request
+from tests.support.processes import Dyno, free_port, wait_for_http
 
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts"))
 HTTPS = {"X-Forwarded-Proto": "https"}  # production redirects plain HTTP

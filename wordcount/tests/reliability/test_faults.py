@@ -12,7 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import create_engine, text
 
 from config import sqlalchemy_url
-from tests.helpers import heroku_url, manage, wait_until
+from tests.support.commands import manage
+from tests.support.http_client import heroku_url
+from tests.support.processes import wait_until
 from wordcount.counting import count_page
 from wordcount.tests.reliability.conftest import start_app
 
@@ -40,8 +42,8 @@ def make_pages(local_site, count: int = 20) -> dict[str, int]:
 class Load:
     """CLIENTS threads sending a fixed mix of requests; every outcome kept."""
 
-    def __init__(self, server, pages: dict[str, int], result_id: int):
-        self.server, self.pages, self.result_id = server, list(pages), result_id
+    def __init__(self, server, pages: dict[str, int], count_id: int):
+        self.server, self.pages, self.count_id = server, list(pages), count_id
         self.outcomes: list[tuple[str, object, dict]] = []
         self.lock = threading.Lock()
         self.sent = 0
@@ -62,10 +64,10 @@ class Load:
         page = self.pages[(client + i) % len(self.pages)]
         calls = {
             "post": ("POST", "/api/counts", {"url": page}),
-            "result": ("GET", f"/results/{self.result_id}", None),
+            "result": ("GET", f"/counts/{self.count_id}", None),
             "history": ("GET", "/history", None),
             "healthz": ("GET", "/healthz", None),
-            "api": ("GET", f"/api/counts/{self.result_id}", None),
+            "api": ("GET", f"/api/counts/{self.count_id}", None),
         }
         method, path, body = calls[kind]
         sent = time.monotonic()
@@ -105,7 +107,7 @@ class Load:
 def stored_rows(database: str) -> dict[int, tuple[str, int]]:
     engine = create_engine(sqlalchemy_url(database))
     with engine.connect() as connection:
-        rows = connection.execute(text("SELECT id, url, total_words FROM results")).all()
+        rows = connection.execute(text("SELECT id, url, total_words FROM counts")).all()
     engine.dispose()
     return {row.id: (row.url, row.total_words) for row in rows}
 
@@ -118,8 +120,8 @@ def seed(server, pages) -> int:
 
 def test_load_32_clients_mixed_requests(production_app, postgres_url, local_site, figures):
     pages = make_pages(local_site)
-    result_id = seed(production_app, pages)
-    load = Load(production_app, pages, result_id)
+    count_id = seed(production_app, pages)
+    load = Load(production_app, pages, count_id)
     started = time.monotonic()
     load.run()
     seconds = time.monotonic() - started
@@ -149,8 +151,8 @@ def test_a_killed_worker_is_replaced_and_loses_only_its_requests(
     production_app, postgres_url, local_site, figures
 ):
     pages = make_pages(local_site)
-    result_id = seed(production_app, pages)
-    load = Load(production_app, pages, result_id)
+    count_id = seed(production_app, pages)
+    load = Load(production_app, pages, count_id)
     runner = threading.Thread(target=load.run)
     runner.start()
     wait_until(lambda: load.sent >= 400, timeout=60, what="400 requests sent")
@@ -209,7 +211,7 @@ def test_database_restart_gives_503_then_recovers_without_restarting_the_app(
     assert manage("db", "upgrade", DATABASE_URL=heroku_url(database)).returncode == 0
     server = start_app(database, tmp_path)
     try:
-        result_id = seed(server, make_pages(local_site, 1))
+        count_id = seed(server, make_pages(local_site, 1))
         samples: list[tuple[float, str, object, float]] = []
         stop = threading.Event()
 
@@ -225,7 +227,7 @@ def test_database_restart_gives_503_then_recovers_without_restarting_the_app(
 
         pollers = [
             threading.Thread(target=poll, args=(path,))
-            for path in (f"/api/counts/{result_id}", "/healthz", "/", f"/api/counts/{result_id}")
+            for path in (f"/api/counts/{count_id}", "/healthz", "/", f"/api/counts/{count_id}")
         ]
         for poller in pollers:
             poller.start()
@@ -237,7 +239,7 @@ def test_database_restart_gives_503_then_recovers_without_restarting_the_app(
         private_cluster.start()
         up_at = time.monotonic()
         recovered = wait_until(
-            lambda: server.call("GET", f"/api/counts/{result_id}")[0] == 200,
+            lambda: server.call("GET", f"/api/counts/{count_id}")[0] == 200,
             what="the app to serve again",
             timeout=30,
         )

@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Response
 
-from tests.helpers import heroku_url, manage
+from tests.support.commands import manage
+from tests.support.http_client import heroku_url
 from wordcount.fetching import FetchError, normalize_url
 from wordcount.tests.reliability.conftest import start_app
 from wordcount.tests.reliability.test_faults import stored_rows

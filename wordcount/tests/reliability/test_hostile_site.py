@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from config import sqlalchemy_url
-from tests.helpers import heroku_url, manage, request
+from tests.support.commands import manage
+from tests.support.http_client import heroku_url, request
 from wordcount.counting import MAX_WORD_LENGTH
 from wordcount.tests.raw_site import RawSite, after, response, trickle
 from wordcount.tests.reliability.conftest import start_app
@@ -123,7 +124,7 @@ def test_a_hostile_site_gets_stored_outcomes_in_time_and_bounded_memory(
 def statuses(database: str) -> set[str]:
     engine = create_engine(sqlalchemy_url(database))
     with engine.connect() as connection:
-        found = set(connection.scalars(text("SELECT DISTINCT status FROM results")))
+        found = set(connection.scalars(text("SELECT DISTINCT status FROM counts")))
     engine.dispose()
     return found
 

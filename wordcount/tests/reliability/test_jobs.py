@@ -14,7 +14,10 @@ from flask import Response
 from sqlalchemy import create_engine, text
 
 from config import sqlalchemy_url
-from tests.helpers import Dyno, RedisServer, free_port, heroku_url, manage, wait_until
+from tests.support.commands import manage
+from tests.support.http_client import heroku_url
+from tests.support.processes import Dyno, free_port, wait_until
+from tests.support.servers import RedisServer
 from wordcount.tests.reliability.conftest import start_app
 
 # The README's bounds ("When a worker or Redis fails"), plus the scenario's own waits.
@@ -80,7 +83,7 @@ class Counts:
                     connection.execute(
                         text(
                             "SELECT id, status, error_code, attempts, EXTRACT(EPOCH FROM "
-                            "(COALESCE(finished_at, now()) - created_at)) AS took FROM results"
+                            "(COALESCE(finished_at, now()) - created_at)) AS took FROM counts"
                         )
                     )
                 )

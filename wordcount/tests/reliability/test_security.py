@@ -5,14 +5,15 @@ import subprocess
 import pytest
 
 from config import ProductionConfig, StagingConfig
-from tests.helpers import PROJECT_DIR, free_port, project_env
+from tests.support.environment import PROJECT_DIR, project_env
+from tests.support.processes import free_port
 from web import create_app
 
 PAGES = [
     "/",
     "/history",
-    "/results/1",
-    "/results/999",
+    "/counts/1",
+    "/counts/999",
     "/api/counts",
     "/api/counts/999",
     "/api/openapi.json",

@@ -15,44 +15,43 @@ the machine and the process that made them, and a later run drops those of
 processes that are gone.
 
 These fixtures know nothing of any blueprint or table: they serve the
-template's own tests and, imported, those of your app.
+template's own tests and those of every package (a plugin, loaded by
+pyproject.toml's addopts, so a package's conftest.py imports nothing).
 """
 
 import hashlib
-import itertools
 import os
 import re
 import shutil
 import socket
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any, TextIO
 from urllib.parse import urlsplit
 
+import flask_migrate
 import pytest
+from flask import Flask
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import create_engine, delete, text
+from sqlalchemy.exc import OperationalError
 
-from tests.helpers import Dyno, RedisServer, isolate_environment, worker_dyno
-from tests.network_guard.plugin import guard_log, network_guard  # noqa: F401 - autouse fixture
+from config import TestingConfig, sqlalchemy_url
+from models import db
+from tests.network_guard.plugin import guard_log
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.environment import isolate_environment
+from tests.support.processes import Dyno, worker_dyno
+from tests.support.round_trips import RoundTrips
+from tests.support.servers import RedisServer
+from web import create_app
 
-# Before the app is imported: web.py builds one from the environment, and a
-# developer's .env or exported settings must not change what a test sees.
+# A developer's .env or exported settings must not change what a test sees
+# (the app reads settings when it is built, from the mapping it is given;
+# manage.py and the servers tests start read the environment).
 isolate_environment()
 # Nothing a test runs may reach past loopback (tests/network_guard).
 guard_log()
-
-import flask_migrate  # noqa: E402
-import psycopg  # noqa: E402
-from flask import Flask  # noqa: E402
-from psycopg import pq  # noqa: E402
-from redis import Redis  # noqa: E402
-from redis.exceptions import RedisError  # noqa: E402
-from sqlalchemy import create_engine, delete, event, text  # noqa: E402
-from sqlalchemy.exc import OperationalError  # noqa: E402
-
-from config import TestingConfig, sqlalchemy_url  # noqa: E402
-from models import db  # noqa: E402
-from web import create_app  # noqa: E402
 
 POSTGRES_SERVER = os.environ.get(
     "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -65,10 +64,11 @@ THIS_MACHINE = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
 
 def redis_test_url(url: str) -> str:
     """TEST_REDIS_URL, when given. Under pytest-xdist, each worker owns its
-    own database: gw0 the one named, gw1 the number below it, and so on."""
+    own database: gw0 the one named (15 when the URL names none, as Heroku
+    CI's in-dyno Redis does not), gw1 the number below it, and so on."""
     parts = urlsplit(url)
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
-    database = int(parts.path.strip("/") or 0) - worker
+    database = int(parts.path.strip("/") or 15) - worker
     return parts._replace(path=f"/{database}").geturl()
 
 
@@ -175,51 +175,6 @@ def postgres_url(make_postgres_database) -> str:
 # --- Round trips ----------------------------------------------------------------
 
 
-class RoundTrips:
-    """Round trips to PostgreSQL, counted from libpq's own protocol trace
-    (PQtrace) of every connection the engine checks out: each run of
-    messages the app sends that the server then answers is one. Exact, and
-    independent of the machine's speed."""
-
-    FLAGS = pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE
-
-    def __init__(self, engine, folder):
-        self.folder = folder
-        self.traced: list[tuple[psycopg.Connection[Any], TextIO]] = []  # with its trace file
-        event.listen(engine, "checkout", self._trace)
-
-    def _trace(self, dbapi_connection, record, proxy) -> None:
-        if any(connection is dbapi_connection for connection, _ in self.traced):
-            return
-        stream = open(self.folder / f"connection-{len(self.traced)}.trace", "a")  # noqa: SIM115
-        self.traced.append((dbapi_connection, stream))
-        dbapi_connection.pgconn.trace(stream.fileno())
-        dbapi_connection.pgconn.set_trace_flags(self.FLAGS)
-
-    def total(self) -> int:
-        """Round trips so far, on every traced connection."""
-        total = 0
-        for connection, stream in self.traced:
-            if not connection.closed:  # flush libpq's buffer, then trace on
-                connection.pgconn.untrace()
-                connection.pgconn.trace(stream.fileno())
-                connection.pgconn.set_trace_flags(self.FLAGS)
-            directions = [line[:1] for line in Path(stream.name).read_text().splitlines()]
-            total += sum(1 for pair in itertools.pairwise(directions) if pair == ("F", "B"))
-        return total
-
-    def of(self, action: Callable[[], object]) -> int:
-        before = self.total()
-        action()
-        return self.total() - before
-
-    def close(self) -> None:
-        for connection, stream in self.traced:
-            if not connection.closed:
-                connection.pgconn.untrace()
-            stream.close()
-
-
 @pytest.fixture
 def round_trips(app, tmp_path) -> Iterator[RoundTrips]:
     """Counts the app's round trips to PostgreSQL (its tests skip on SQLite)."""
@@ -283,6 +238,24 @@ def private_redis(tmp_path) -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+# --- A browser -----------------------------------------------------------------
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium; skipped without it, failed without it in CI."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing: apt-get install -y chromium")
+        pytest.skip("Chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 # --- The app -------------------------------------------------------------------

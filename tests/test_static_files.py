@@ -1,0 +1,212 @@
+"""Static files (static_files.py): hashed URLs, a year's caching, Brotli
+and gzip, served by WhiteNoise with the app's security headers."""
+
+import re
+from pathlib import Path
+
+import pytest
+from flask import Blueprint, Flask, url_for
+
+import static_files
+from config import TestingConfig
+from tests.support.browser import serve
+from web import create_app
+
+HASHED_STYLESHEET = re.compile(r"/static/style\.[0-9a-f]{12}\.css")
+
+
+@pytest.fixture
+def static_client():
+    return create_app(TestingConfig({})).test_client()
+
+
+def get(client, url: str, **headers: str):
+    """(status, headers, body) of a GET, its file closed (WhiteNoise streams it)."""
+    with client.get(url, headers={k.replace("_", "-"): v for k, v in headers.items()}) as response:
+        return response.status_code, response.headers, response.data
+
+
+def stylesheet_url() -> str:
+    app = create_app(TestingConfig({}))
+    with app.test_request_context():
+        return url_for("static", filename="style.css")
+
+
+def test_url_for_gives_the_stylesheet_a_hashed_url():
+    assert HASHED_STYLESHEET.fullmatch(stylesheet_url())
+
+
+def test_a_hashed_file_is_cached_for_a_year(static_client):
+    status, headers, _ = get(static_client, stylesheet_url())
+    assert status == 200
+    assert headers["Cache-Control"] == "max-age=315360000, public, immutable"
+    assert headers["Content-Type"].startswith("text/css")
+
+
+def test_an_unhashed_file_is_checked_again_each_time(static_client):
+    status, headers, _ = get(static_client, "/static/style.css")
+    assert status == 200
+    assert headers["Cache-Control"] == "max-age=0, public"
+    assert "ETag" in headers or "Last-Modified" in headers
+
+
+@pytest.mark.parametrize(
+    "accept, encoding", [("br, gzip", "br"), ("gzip", "gzip"), ("identity", None)]
+)
+def test_the_encoding_the_client_accepts_is_served(static_client, accept, encoding):
+    _, _, plain = get(static_client, "/static/style.css", Accept_Encoding="identity")
+    _, headers, body = get(static_client, stylesheet_url(), Accept_Encoding=accept)
+    assert headers.get("Content-Encoding") == encoding
+    assert headers["Vary"] == "Accept-Encoding"
+    if encoding is not None:
+        assert len(body) < len(plain) / 2
+
+
+def test_static_responses_carry_the_security_headers(static_client):
+    _, headers, _ = get(static_client, stylesheet_url())
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Content-Security-Policy"].startswith("default-src 'self'")
+
+
+def test_a_changed_file_gets_a_new_url(tmp_path: Path):
+    def url_of(content: str) -> str:
+        folder = tmp_path / str(len(list(tmp_path.iterdir())))
+        folder.mkdir()
+        (folder / "site.css").write_text(content)
+        app = Flask(__name__, static_folder=str(folder), static_url_path="/static")
+        static_files.init_app(app, lambda headers, path, url: None)
+        with app.test_request_context():
+            return url_for("static", filename="site.css")
+
+    first, same, changed = url_of("a {}"), url_of("a {}"), url_of("b {}")
+    assert first == same != changed
+
+
+def test_the_files_are_prepared_once_per_content_hashed_and_compressed(tmp_path: Path):
+    folder = tmp_path / "static"
+    folder.mkdir()
+    (folder / "site.css").write_text("a { color: red; }\n" * 100)
+    folders = [("static", folder, "/static")]
+    build = static_files.built(folders, root=tmp_path / "builds")
+    prepared = sorted(path.name for path in (build / "static").iterdir())
+    hashed = static_files.hashed_name(folder, "site.css")
+    assert prepared == sorted(
+        f"{name}{suffix}" for name in ("site.css", hashed) for suffix in ("", ".br", ".gz")
+    )
+    assert static_files.built(folders, root=tmp_path / "builds") == build  # not made again
+
+
+def test_a_build_another_process_finished_first_is_used(tmp_path: Path, monkeypatch):
+    folder = tmp_path / "static"
+    folder.mkdir()
+    (folder / "site.css").write_text("a {}")
+    folders = [("static", folder, "/static")]
+    root = tmp_path / "builds"
+    winner = static_files.built(folders, root=tmp_path / "other")
+    prepare = static_files.prepare
+
+    def racing_prepare(source: Path, target: Path) -> None:
+        prepare(source, target)
+        winner.rename(root / winner.name)  # another process renames its build first
+
+    monkeypatch.setattr(static_files, "prepare", racing_prepare)
+    build = static_files.built(folders, root=root)
+    assert [path.name for path in root.iterdir()] == [build.name]  # no scratch left
+
+
+def test_a_blueprints_static_folder_is_served_hashed(tmp_path: Path):
+    folder = tmp_path / "assets"
+    folder.mkdir()
+    (folder / "app.js").write_text("console.log(1);")
+    blueprint = Blueprint("shop", __name__, static_folder=str(folder), static_url_path="/assets")
+    app = Flask(__name__, static_folder=None)
+    app.register_blueprint(blueprint, url_prefix="/shop")
+    static_files.init_app(app, lambda headers, path, url: None)
+    with app.test_request_context():
+        url = url_for("shop.static", filename="app.js")
+    assert re.fullmatch(r"/shop/assets/app\.[0-9a-f]{12}\.js", url)
+    status, headers, _ = get(app.test_client(), url)
+    assert (status, headers["Cache-Control"]) == (200, "max-age=315360000, public, immutable")
+
+
+class Swappable:
+    """A WSGI app whose app can be replaced while it is served: the same
+    origin (so the same browser cache) before and after a deploy."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
+
+
+def site(folder: Path, css: str) -> Flask:
+    """A page with one stylesheet, served as the template serves its own."""
+    folder.mkdir()
+    (folder / "site.css").write_text(css)
+    app = Flask(__name__, static_folder=str(folder), static_url_path="/static")
+    static_files.init_app(app, lambda headers, path, url: None)
+    app.add_url_rule(
+        "/",
+        "page",
+        lambda: f'<link rel="stylesheet" href="{url_for("static", filename="site.css")}">',
+    )
+    return app
+
+
+def static_downloads(page, url: str) -> dict[str, dict]:
+    """Visit ``url``; for each static file, the bytes that crossed the
+    network and the encoding (Chromium's own figures, through CDP)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    seen: dict[str, dict] = {}
+    cdp.on(
+        "Network.responseReceived",
+        lambda event: seen.setdefault(event["requestId"], {}).update(
+            url=event["response"]["url"],
+            encoding=event["response"]["headers"].get("Content-Encoding"),
+        ),
+    )
+    cdp.on(
+        "Network.loadingFinished",
+        lambda event: seen.setdefault(event["requestId"], {}).update(
+            bytes=event["encodedDataLength"]
+        ),
+    )
+    page.goto(url, wait_until="networkidle")
+    cdp.detach()
+    return {
+        item["url"].split("/static/", 1)[1]: item
+        for item in seen.values()
+        if "/static/" in item.get("url", "")
+    }
+
+
+@pytest.mark.browser
+def test_in_chromium_assets_are_compressed_cached_and_renamed_when_changed(browser, tmp_path):
+    css = "body { color: #123456; }\n" + "".join(
+        f".c{i} {{ margin: {i}px; }}\n" for i in range(300)
+    )
+    served = Swappable(site(tmp_path / "v1", css))
+    server = serve(served)
+    base = next(server)
+    try:
+        page = browser.new_context().new_page()
+        first = static_downloads(page, base + "/")
+        repeat = static_downloads(page, base + "/")
+        served.app = site(tmp_path / "v2", css.replace("#123456", "#654321"))  # a deploy
+        changed = static_downloads(page, base + "/")
+    finally:
+        next(server, None)  # stops the server
+    [(first_name, first_file)] = first.items()
+    assert first_file["encoding"] in ("br", "gzip")
+    assert 0 < first_file["bytes"] < len(css) / 2
+    assert sum(item.get("bytes", 0) for item in repeat.values()) == 0
+    [(changed_name, changed_file)] = changed.items()
+    assert changed_name != first_name
+    assert changed_file["bytes"] > 0
+    print(
+        f"\nstatic bytes: first visit {first_file['bytes']} ({first_file['encoding']}), "
+        f"repeat {sum(i.get('bytes', 0) for i in repeat.values())}, "
+        f"after a change {changed_file['bytes']}; css {len(css)} bytes"
+    )
