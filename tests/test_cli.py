@@ -547,3 +547,24 @@ def test_make_starts_afresh_a_virtualenv_made_in_another_folder(moved, tmp_path)
     )
     assert ("was made in another folder; making it again" in result.stdout) is moved
     assert venv.exists() is not moved
+
+
+@pytest.mark.parametrize("uv", [True, False], ids=["uv on PATH", "pip alone"])
+def test_make_installs_with_uv_when_it_is_there_and_pip_otherwise(uv, tmp_path):
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    if uv:
+        (tools / "uv").write_text("#!/bin/sh\n")
+        (tools / "uv").chmod(0o755)
+    path = f"{tools}:/usr/bin:/bin"  # no other uv
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-n", f"{tmp_path}/venv/.dev", f"VENV={tmp_path}/venv"],
+        cwd=PROJECT_DIR,
+        env=project_env(PATH=path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    install = next(line for line in result.stdout.splitlines() if "-r requirements-dev.txt" in line)
+    expected = f"{tools}/uv pip install" if uv else "-m pip install"
+    assert expected in install, result.stdout
