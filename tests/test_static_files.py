@@ -9,7 +9,6 @@ from flask import Blueprint, Flask, url_for
 
 import static_files
 from config import TestingConfig
-from tests.support.browser import serve
 from web import create_app
 
 HASHED_STYLESHEET = re.compile(r"/static/style\.[0-9a-f]{12}\.css")
@@ -127,86 +126,3 @@ def test_a_blueprints_static_folder_is_served_hashed(tmp_path: Path):
     assert re.fullmatch(r"/shop/assets/app\.[0-9a-f]{12}\.js", url)
     status, headers, _ = get(app.test_client(), url)
     assert (status, headers["Cache-Control"]) == (200, "max-age=315360000, public, immutable")
-
-
-class Swappable:
-    """A WSGI app whose app can be replaced while it is served: the same
-    origin (so the same browser cache) before and after a deploy."""
-
-    def __init__(self, app: Flask):
-        self.app = app
-
-    def __call__(self, environ, start_response):
-        return self.app(environ, start_response)
-
-
-def site(folder: Path, css: str) -> Flask:
-    """A page with one stylesheet, served as the template serves its own."""
-    folder.mkdir()
-    (folder / "site.css").write_text(css)
-    app = Flask(__name__, static_folder=str(folder), static_url_path="/static")
-    static_files.init_app(app, lambda headers, path, url: None)
-    app.add_url_rule(
-        "/",
-        "page",
-        lambda: f'<link rel="stylesheet" href="{url_for("static", filename="site.css")}">',
-    )
-    return app
-
-
-def static_downloads(page, url: str) -> dict[str, dict]:
-    """Visit ``url``; for each static file, the bytes that crossed the
-    network and the encoding (Chromium's own figures, through CDP)."""
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    seen: dict[str, dict] = {}
-    cdp.on(
-        "Network.responseReceived",
-        lambda event: seen.setdefault(event["requestId"], {}).update(
-            url=event["response"]["url"],
-            encoding=event["response"]["headers"].get("Content-Encoding"),
-        ),
-    )
-    cdp.on(
-        "Network.loadingFinished",
-        lambda event: seen.setdefault(event["requestId"], {}).update(
-            bytes=event["encodedDataLength"]
-        ),
-    )
-    page.goto(url, wait_until="networkidle")
-    cdp.detach()
-    return {
-        item["url"].split("/static/", 1)[1]: item
-        for item in seen.values()
-        if "/static/" in item.get("url", "")
-    }
-
-
-@pytest.mark.browser
-def test_in_chromium_assets_are_compressed_cached_and_renamed_when_changed(browser, tmp_path):
-    css = "body { color: #123456; }\n" + "".join(
-        f".c{i} {{ margin: {i}px; }}\n" for i in range(300)
-    )
-    served = Swappable(site(tmp_path / "v1", css))
-    server = serve(served)
-    base = next(server)
-    try:
-        page = browser.new_context().new_page()
-        first = static_downloads(page, base + "/")
-        repeat = static_downloads(page, base + "/")
-        served.app = site(tmp_path / "v2", css.replace("#123456", "#654321"))  # a deploy
-        changed = static_downloads(page, base + "/")
-    finally:
-        next(server, None)  # stops the server
-    [(first_name, first_file)] = first.items()
-    assert first_file["encoding"] in ("br", "gzip")
-    assert 0 < first_file["bytes"] < len(css) / 2
-    assert sum(item.get("bytes", 0) for item in repeat.values()) == 0
-    [(changed_name, changed_file)] = changed.items()
-    assert changed_name != first_name
-    assert changed_file["bytes"] > 0
-    print(
-        f"\nstatic bytes: first visit {first_file['bytes']} ({first_file['encoding']}), "
-        f"repeat {sum(i.get('bytes', 0) for i in repeat.values())}, "
-        f"after a change {changed_file['bytes']}; css {len(css)} bytes"
-    )
