@@ -30,7 +30,7 @@ from whitenoise.compress import Compressor
 
 # static/style.3f2a9c1e0b7d.css: twelve hex digits of the content's SHA-256.
 HASH_LENGTH = 12
-ONE_YEAR = 365 * 24 * 3600
+ONE_YEAR = 31536000  # seconds
 
 
 def init_app(app: Flask, add_headers: Callable[[Headers, str, str], None]) -> None:
@@ -38,16 +38,21 @@ def init_app(app: Flask, add_headers: Callable[[Headers, str, str], None]) -> No
     Call after registering the blueprints; ``add_headers(headers, path,
     url)`` adds the app's security headers to each static response."""
     folders = static_folders(app)
-    build = built(folders)
-    hashed: dict[tuple[str, str], str] = {}
+    hashed = hashed_names(folders)
+    build = built(folders, hashed)
+
+    def headers_for(headers: Headers, path: str, url: str) -> None:
+        add_headers(headers, path, url)
+        if is_hashed(path, url):  # a year (RFC 2616's cap on Expires), not WhiteNoise's ten
+            headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
+
     whitenoise = WhiteNoise(
         app.wsgi_app,
         max_age=0,  # an unhashed URL is checked again each time (ETag)
         immutable_file_test=is_hashed,
-        add_headers_function=add_headers,
+        add_headers_function=headers_for,
     )
-    for endpoint, folder, url_path in folders:
-        hashed.update({(endpoint, name): hashed_name(folder, name) for name in files(folder)})
+    for endpoint, _, url_path in folders:
         whitenoise.add_files(str(build / endpoint), prefix=url_path)
     # Flask's documented way to add WSGI middleware, which mypy reads as
     # replacing a method.
@@ -78,6 +83,15 @@ def files(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
 
 
+def hashed_names(folders: list[tuple[str, Path, str]]) -> dict[tuple[str, str], str]:
+    """{(endpoint, name): hashed name} of every file of these folders."""
+    return {
+        (endpoint, name): hashed_name(folder, name)
+        for endpoint, folder, _ in folders
+        for name in files(folder)
+    }
+
+
 def hashed_name(folder: Path, name: str) -> str:
     """``name`` with twelve hex digits of its content's hash before its suffix."""
     digest = hashlib.sha256((folder / name).read_bytes()).hexdigest()[:HASH_LENGTH]
@@ -85,15 +99,18 @@ def hashed_name(folder: Path, name: str) -> str:
     return f"{stem}.{digest}.{suffix}" if dot else f"{name}.{digest}"
 
 
-def built(folders: list[tuple[str, Path, str]], root: Path | None = None) -> Path:
-    """The folder of prepared files for these static folders' contents,
-    made once per content: apps built from the same files (the gunicorn
-    master, the worker, every test) share it. Made aside, then renamed
-    into place, so a process never sees it half-made."""
+def built(
+    folders: list[tuple[str, Path, str]],
+    hashed: dict[tuple[str, str], str],
+    root: Path | None = None,
+) -> Path:
+    """The folder of prepared files for these static folders' contents
+    (``hashed`` names them), made once per content: apps built from the
+    same files (the gunicorn master, the worker, every test) share it. Made
+    aside, then renamed into place, so a process never sees it half-made."""
     contents = hashlib.sha256()
-    for endpoint, folder, _ in folders:
-        for name in files(folder):
-            contents.update(f"{endpoint}/{hashed_name(folder, name)}\0".encode())
+    for (endpoint, _), name in sorted(hashed.items()):
+        contents.update(f"{endpoint}/{name}\0".encode())
     root = root or Path(tempfile.gettempdir())
     root.mkdir(parents=True, exist_ok=True)
     build = root / f"static-{contents.hexdigest()[:HASH_LENGTH]}"
@@ -101,7 +118,8 @@ def built(folders: list[tuple[str, Path, str]], root: Path | None = None) -> Pat
         return build
     scratch = Path(tempfile.mkdtemp(prefix="static-", dir=root))
     for endpoint, folder, _ in folders:
-        prepare(folder, scratch / endpoint)
+        names = {name: new for (owner, name), new in hashed.items() if owner == endpoint}
+        prepare(folder, scratch / endpoint, names)
     try:
         os.rename(scratch, build)
     except OSError:  # another process made it meanwhile
@@ -109,12 +127,12 @@ def built(folders: list[tuple[str, Path, str]], root: Path | None = None) -> Pat
     return build
 
 
-def prepare(folder: Path, target: Path) -> None:
+def prepare(folder: Path, target: Path, hashed: dict[str, str]) -> None:
     """Copy each file of ``folder`` to ``target`` as it is and under its
     hashed name, with their Brotli and gzip variants."""
     compressor = Compressor(quiet=True)
-    for name in files(folder):
-        for copy in (target / name, target / hashed_name(folder, name)):
+    for name, new in hashed.items():
+        for copy in (target / name, target / new):
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(folder / name, copy)
             if compressor.should_compress(copy.name):

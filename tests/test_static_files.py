@@ -38,7 +38,7 @@ def test_url_for_gives_the_stylesheet_a_hashed_url():
 def test_a_hashed_file_is_cached_for_a_year(static_client):
     status, headers, _ = get(static_client, stylesheet_url())
     assert status == 200
-    assert headers["Cache-Control"] == "max-age=315360000, public, immutable"
+    assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert headers["Content-Type"].startswith("text/css")
 
 
@@ -86,13 +86,14 @@ def test_the_files_are_prepared_once_per_content_hashed_and_compressed(tmp_path:
     folder.mkdir()
     (folder / "site.css").write_text("a { color: red; }\n" * 100)
     folders = [("static", folder, "/static")]
-    build = static_files.built(folders, root=tmp_path / "builds")
+    hashed = static_files.hashed_names(folders)
+    build = static_files.built(folders, hashed, root=tmp_path / "builds")
     prepared = sorted(path.name for path in (build / "static").iterdir())
-    hashed = static_files.hashed_name(folder, "site.css")
+    new = hashed["static", "site.css"]
     assert prepared == sorted(
-        f"{name}{suffix}" for name in ("site.css", hashed) for suffix in ("", ".br", ".gz")
+        f"{name}{suffix}" for name in ("site.css", new) for suffix in ("", ".br", ".gz")
     )
-    assert static_files.built(folders, root=tmp_path / "builds") == build  # not made again
+    assert static_files.built(folders, hashed, root=tmp_path / "builds") == build  # not again
 
 
 def test_a_build_another_process_finished_first_is_used(tmp_path: Path, monkeypatch):
@@ -100,16 +101,17 @@ def test_a_build_another_process_finished_first_is_used(tmp_path: Path, monkeypa
     folder.mkdir()
     (folder / "site.css").write_text("a {}")
     folders = [("static", folder, "/static")]
+    hashed = static_files.hashed_names(folders)
     root = tmp_path / "builds"
-    winner = static_files.built(folders, root=tmp_path / "other")
+    winner = static_files.built(folders, hashed, root=tmp_path / "other")
     prepare = static_files.prepare
 
-    def racing_prepare(source: Path, target: Path) -> None:
-        prepare(source, target)
+    def racing_prepare(source: Path, target: Path, names: dict[str, str]) -> None:
+        prepare(source, target, names)
         winner.rename(root / winner.name)  # another process renames its build first
 
     monkeypatch.setattr(static_files, "prepare", racing_prepare)
-    build = static_files.built(folders, root=root)
+    build = static_files.built(folders, hashed, root=root)
     assert [path.name for path in root.iterdir()] == [build.name]  # no scratch left
 
 
@@ -125,4 +127,4 @@ def test_a_blueprints_static_folder_is_served_hashed(tmp_path: Path):
         url = url_for("shop.static", filename="app.js")
     assert re.fullmatch(r"/shop/assets/app\.[0-9a-f]{12}\.js", url)
     status, headers, _ = get(app.test_client(), url)
-    assert (status, headers["Cache-Control"]) == (200, "max-age=315360000, public, immutable")
+    assert (status, headers["Cache-Control"]) == (200, "public, max-age=31536000, immutable")
