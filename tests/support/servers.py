@@ -1,8 +1,10 @@
 """Private servers for tests: redis-server and PgBouncer, each on a free
 port, started and stopped by the test that needs them."""
 
+import ctypes
 import os
 import shutil
+import signal
 import socket
 import subprocess
 from pathlib import Path
@@ -11,6 +13,15 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from tests.support.processes import free_port, stop_group, wait_until
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent() -> None:
+    """In a server's process, before it starts: SIGTERM it when the test
+    process that started it dies, even by SIGKILL (Linux), so a killed run
+    leaves no server behind."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class RedisServer:
@@ -44,6 +55,7 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         wait_until(self.answers, timeout=10, what=f"redis-server on port {self.port}")
 
