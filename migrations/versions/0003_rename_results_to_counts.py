@@ -36,14 +36,16 @@ def rename(old_table, new_table, columns):
         # Names a table rename leaves as they were: the id's sequence, and
         # the primary key (results_pkey, or pk_results where 0001 ran with
         # the naming convention).
-        # Looked up by the server, so that `db upgrade --sql` works too.
+        # Looked up by the server, so that `db upgrade --sql` works too. The
+        # names are this revision's own constants, never input (bandit B608).
         op.execute(f"ALTER SEQUENCE {old_table}_id_seq RENAME TO {new_table}_id_seq")
-        op.execute(f"""DO $$ DECLARE primary_key text; BEGIN
-            SELECT conname INTO primary_key FROM pg_constraint
-             WHERE conrelid = '{new_table}'::regclass AND contype = 'p';
-            EXECUTE format('ALTER TABLE {new_table} RENAME CONSTRAINT %I TO pk_{new_table}',
-                           primary_key);
-        END $$""")
+        op.execute(
+            "DO $$ DECLARE primary_key text; BEGIN "
+            "SELECT conname INTO primary_key FROM pg_constraint "
+            f"WHERE conrelid = '{new_table}'::regclass AND contype = 'p'; "  # nosec B608
+            f"EXECUTE format('ALTER TABLE {new_table} RENAME CONSTRAINT %I TO pk_{new_table}', "
+            "primary_key); END $$"
+        )
 
 
 def upgrade():
