@@ -81,7 +81,7 @@ remove-example:  ## Delete the Wordcount example, leaving the template's minimal
 	$(PYTHON) bin/remove_example.py
 
 test-reliability: $(VENV)/.dev  ## Load, faults and hostile input against real processes
-	$(BIN)/python -m pytest wordcount/tests/reliability -m reliability -s
+	$(BIN)/python -m pytest wordcount/tests/reliability -m reliability --numprocesses 2 --dist loadfile
 
 bench: $(VENV)/.bench bench-tools  ## Every benchmark; writes wordcount/bench/RESULTS.md and results.json
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m wordcount.bench.run

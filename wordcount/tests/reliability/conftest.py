@@ -31,10 +31,12 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def figures():
-    """Numbers the scenarios report; printed and saved at the end."""
+    """Numbers the scenarios report; printed and saved at the end, one file
+    per test process (make test-reliability runs two)."""
     yield FIGURES
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / "reliability.json"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    path = ARTIFACTS / (f"reliability-{worker}.json" if worker else "reliability.json")
     path.write_text(json.dumps(FIGURES, indent=2) + "\n")
     print(f"\nreliability figures ({path}):\n{json.dumps(FIGURES, indent=2)}")
 
