@@ -73,12 +73,18 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	$(INSTALL) -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
+# >>> accounts
+.PHONY: remove-accounts
+remove-accounts:  ## Delete the accounts package (sign-up, log-in), leaving the rest
+	$(PYTHON) bin/remove_package.py accounts
+# <<< accounts
+
 # >>> example
 # The Wordcount example's own targets.
 .PHONY: remove-example test-reliability bench bench-smoke bench-tools
 
 remove-example:  ## Delete the Wordcount example, leaving the template's minimal app
-	$(PYTHON) bin/remove_example.py
+	$(PYTHON) bin/remove_package.py example
 
 test-reliability: $(VENV)/.dev  ## Load, faults and hostile input against real processes
 	$(BIN)/python -m pytest wordcount/tests/reliability -m reliability --numprocesses 2 --dist loadfile

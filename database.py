@@ -58,6 +58,15 @@ def init_app(app: Flask) -> None:
             event.listen(engine, "before_cursor_execute", refuse_writes_in_safe_requests)
             if engine.dialect.name == "postgresql":
                 event.listen(engine, "checkout", on_checkout)
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", enforce_foreign_keys)
+
+
+def enforce_foreign_keys(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    """SQLite checks foreign keys (and applies ON DELETE CASCADE) only when
+    asked, per connection; PostgreSQL always does. Migrations turn it off
+    while they run (migrations/env.py), as Alembic's batch mode needs."""
+    dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
 
 def refuse_writes_in_safe_requests(

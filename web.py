@@ -61,6 +61,11 @@ def create_app(config: Config | None = None) -> Flask:
 
     wordcount.init_app(app)
     # <<< example
+    # >>> accounts: `make remove-accounts` deletes the lines between the markers
+    import accounts
+
+    accounts.init_app(app)
+    # <<< accounts
     app.register_blueprint(pages.bp)
     # After every blueprint: it serves their static folders too.
     static_files.init_app(app, security.static_headers(app))

@@ -7,7 +7,8 @@ concurrent upgrades (a Heroku release phase and a ``heroku run`` at once).
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from logging.config import fileConfig
 from typing import Any, Literal
 
@@ -16,7 +17,7 @@ from alembic.autogenerate.api import AutogenContext
 from alembic.operations.ops import MigrationScript
 from alembic.runtime.migration import MigrationContext
 from flask import current_app
-from sqlalchemy import TypeDecorator, text
+from sqlalchemy import Connection, TypeDecorator, text
 
 config = context.config
 # Keep the app's own loggers (gunicorn, Flask) working after Alembic runs.
@@ -70,12 +71,31 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+@contextmanager
+def foreign_keys_unchecked(connection: Connection) -> Iterator[None]:
+    """On SQLite, no foreign key checks while migrations run: batch mode
+    copies a table, drops it and renames the copy, and with checks on, the
+    drop would delete (ON DELETE CASCADE) or orphan the rows that refer to
+    it. database.py turns them on for every other connection."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    # Outside a transaction, where SQLite takes this PRAGMA into account.
+    connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+    connection.commit()  # SQLAlchemy's own begin: Alembic starts a new one
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+        connection.commit()
+
+
 def run_migrations_online() -> None:
     configure_args = {
         "process_revision_directives": skip_empty_revisions,
         **migrate_extension.configure_args,
     }
-    with engine.connect() as connection:
+    with engine.connect() as connection, foreign_keys_unchecked(connection):
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

@@ -7,6 +7,9 @@ import pytest
 
 from tests.support.environment import PROJECT_DIR
 
+# Run in a fork after each package's removal (tests/support/fork.py).
+pytestmark = pytest.mark.smoke
+
 # Each module may import only modules of a lower layer: no cycles, and the
 # plumbing never reaches up into the app that uses it.
 LAYERS = [

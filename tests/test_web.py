@@ -11,6 +11,9 @@ from errors import AppError, answer_errors_in_json
 from models import Base, db
 from web import create_app, shell_context
 
+# Run in a fork after each package's removal (tests/support/fork.py).
+pytestmark = pytest.mark.smoke
+
 PRODUCTION_ENV = {
     "DATABASE_URL": "sqlite://",
     "SECRET_KEY": "s3cret",

@@ -172,6 +172,14 @@ def postgres_url(make_postgres_database) -> str:
     return make_postgres_database()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path) -> str:
+    """A fresh, empty database of this test's own: once SQLite, once PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    return request.getfixturevalue("postgres_url")
+
+
 # --- Round trips ----------------------------------------------------------------
 
 
@@ -261,14 +269,21 @@ def browser():
 # --- The app -------------------------------------------------------------------
 
 
+@pytest.fixture
+def app_settings() -> dict[str, str]:
+    """Settings of the ``app`` fixture's app: a package's conftest.py, or a
+    test module, overrides this fixture to set its own."""
+    return {}
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def app(request) -> Iterator[Flask]:
+def app(request, app_settings) -> Iterator[Flask]:
     """The app with a migrated, empty database: once on SQLite, once on PostgreSQL."""
     if request.param == "sqlite":
         url = "sqlite://"
     else:
         url = request.getfixturevalue("postgres_database")
-    app = create_app(testing_config(url))
+    app = create_app(testing_config(url, **app_settings))
     app.config["WTF_CSRF_ENABLED"] = False
     with app.app_context():
         if request.param == "sqlite":

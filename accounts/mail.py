@@ -1,0 +1,131 @@
+"""Mail: a background job renders and sends it over SMTP.
+
+``send(to, template, **context)`` submits the job (jobs.submit): a worker
+runs it when REDIS_URL is set, the request itself otherwise. The job
+renders ``accounts/email/<template>.txt`` (its first line is the subject)
+and, for a message with a link, signs the link itself (``link=``): no
+live link ever waits in Redis or shows in a log. A failed send is retried
+(RETRY), then logged as an error with the address and the kind of message.
+
+Without an SMTP server, in development and tests a message is written to
+the app's log (the terminal of ``make run``) instead, links and all, so
+sign-up works on a laptop with no mail account anywhere; in staging and
+production it fails (and is retried) like any failed send, since a log is
+no place for a live link.
+"""
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, render_template, request
+from rq import Retry
+
+from accounts import tokens
+from accounts.models import User
+from jobs import jobs
+from models import db, utc_now
+
+# Seconds between attempts: an SMTP outage of about 10 minutes loses no mail.
+RETRY = Retry(max=3, interval=[10, 60, 600])
+JOB_TIMEOUT = 60  # seconds, beyond the SMTP timeouts of each step
+SMTP_TIMEOUT = 10  # seconds, for each step of the conversation
+
+
+class MailNotSent(RuntimeError):
+    """A message that cannot be sent as the settings stand."""
+
+
+def send(to: str, template: str, link: dict[str, Any] | None = None, **context: Any) -> None:
+    """Mail ``template`` to ``to``. ``link``: the user, purpose and
+    endpoint of a signed link the job makes (see tokens.make)."""
+    message = {
+        "to": to,
+        "template": template,
+        "context": context,
+        "link": link,
+        "site": request.host_url,  # the links' scheme and host
+    }
+    jobs.submit(deliver, message, timeout=JOB_TIMEOUT, retry=RETRY, on_failure=delivery_failed)
+
+
+def deliver(message: dict[str, Any]) -> None:
+    """The job: render ``message`` and send it through the SMTP server."""
+    context = dict(message["context"])
+    if message["link"] is not None:
+        link = signed_link(message["site"], **message["link"])
+        if link is None:
+            return  # the account is gone
+        context.update(link=link, hours=tokens.lifetime(message["link"]["purpose"]) // 3600)
+    text = render_template(f"accounts/email/{message['template']}.txt", **context)
+    subject, _, body = text.partition("\n")
+    email = build(message["to"], subject.strip(), body.strip() + "\n")
+    settings = current_app.config["ACCOUNTS_SMTP"]
+    if settings is None and current_app.config["ENV_NAME"] in ("staging", "production"):
+        raise MailNotSent("no SMTP server is set (SMTP_SERVER; accounts/README.md, Mail)")
+    if settings is None:
+        current_app.logger.info(
+            "Mail (no SMTP server is set, so it is only logged)\nTo: %s\nSubject: %s\n\n%s",
+            email["To"],
+            email["Subject"],
+            email.get_content(),
+        )
+        return
+    with connect(settings) as smtp:
+        smtp.send_message(email)
+    current_app.logger.info("Mail sent to %s: %s", message["to"], email["Subject"])
+
+
+def signed_link(
+    site: str, user_id: int, purpose: str, endpoint: str, new_email: str | None = None
+) -> str | None:
+    user = db.session.get(User, user_id)
+    if user is None:
+        return None
+    token = tokens.make(user, tokens.Purpose(purpose), new_email)
+    parts = urlsplit(site)
+    urls = current_app.url_map.bind(parts.netloc, url_scheme=parts.scheme)
+    return urls.build(endpoint, {"token": token}, force_external=True)
+
+
+def delivery_failed(message: dict[str, Any], *, error: BaseException) -> None:
+    current_app.logger.error(
+        "Mail to %s (%s) was not sent: %r", message["to"], message["template"], error
+    )
+
+
+def build(to: str, subject: str, body: str) -> EmailMessage:
+    sender = current_app.config["ACCOUNTS_MAIL_FROM"]
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = to
+    email["Subject"] = subject
+    email["Date"] = format_datetime(utc_now())
+    email["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip("> ") or None)
+    email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies
+    email.set_content(body)
+    return email
+
+
+def connect(settings: dict[str, Any]) -> smtplib.SMTP:
+    """A logged-in connection: implicit TLS (port 465), STARTTLS, or plain
+    (SMTP_SECURITY=none, for a server on this machine)."""
+    host, port = settings["server"], settings["port"]
+    smtp: smtplib.SMTP
+    if settings["security"] == "tls":
+        context = ssl.create_default_context()
+        smtp = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT, context=context)
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT)
+    try:
+        if settings["security"] == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+        if settings["login"]:
+            smtp.login(settings["login"], settings["password"])
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp

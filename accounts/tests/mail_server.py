@@ -1,0 +1,84 @@
+"""A real SMTP server process for the accounts' tests: aiosmtpd, storing
+what it receives in a Maildir that the tests read."""
+
+import mailbox
+import re
+import smtplib
+import subprocess
+import sys
+from email.message import Message
+from pathlib import Path
+
+from tests.support.processes import free_port, stop_group, wait_until
+from tests.support.servers import die_with_parent
+
+LINK = re.compile(r"https?://\S+")
+
+
+class MailServer:
+    def __init__(self, directory: Path):
+        self.port = free_port()
+        self.directory = directory
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """The app's settings that send mail here."""
+        return {
+            "SMTP_SERVER": "127.0.0.1",
+            "SMTP_PORT": str(self.port),
+            "SMTP_SECURITY": "none",
+            "MAIL_FROM": "Tests <no-reply@example.test>",
+        }
+
+    def start(self) -> None:
+        handler = ["-c", "aiosmtpd.handlers.Mailbox", str(self.directory / "Maildir")]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}", *handler],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
+        wait_until(self.answers, timeout=20, what=f"aiosmtpd on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_group(self.process)
+
+    def answers(self) -> bool:
+        try:
+            with smtplib.SMTP("127.0.0.1", self.port, timeout=1) as smtp:
+                return smtp.noop()[0] == 250
+        except OSError:
+            return False
+
+    def messages(self, to: str | None = None) -> list[Message]:
+        """What arrived, oldest first (Maildir names a message by the second
+        and microsecond it arrived)."""
+        box = mailbox.Maildir(self.directory / "Maildir", create=True)
+        found = [message for _, message in sorted(box.items(), key=lambda item: arrival(item[0]))]
+        return [m for m in found if to is None or m["To"] == to]
+
+    def wait_for(self, to: str, count: int = 1, timeout: float = 20) -> Message:
+        """The newest of at least ``count`` messages to ``to``."""
+        wait_until(lambda: len(self.messages(to)) >= count, timeout, f"{count} mail(s) to {to}")
+        return self.messages(to)[-1]
+
+
+def arrival(key: str) -> tuple[int, int]:
+    match = re.match(r"(\d+)\.M(\d+)P", key)
+    assert match, key
+    return int(match.group(1)), int(match.group(2))
+
+
+def body(message: Message) -> str:
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode(message.get_content_charset() or "utf-8")
+
+
+def link_in(message: Message) -> str:
+    links = LINK.findall(body(message))
+    assert len(links) == 1, body(message)
+    return links[0]

@@ -1,0 +1,56 @@
+"""What a user does, step by step, through the test client; the accounts'
+tests compose these."""
+
+import re
+import uuid
+from urllib.parse import urlsplit
+
+from accounts.tests.mail_server import MailServer, link_in
+
+PASSWORD = "tulip harbor violin 47"
+NEW_PASSWORD = "seven quiet lanterns drift"
+
+
+def new_email() -> str:
+    return f"user-{uuid.uuid4().hex[:12]}@example.test"
+
+
+def path_of(link: str) -> str:
+    return urlsplit(link).path
+
+
+def sign_up(client, email: str, password: str = PASSWORD):
+    return client.post("/auth/signup", data={"email": email, "password": password})
+
+
+def follow(client, link: str):
+    """Open a mailed link and press its button (GET shows, POST acts)."""
+    page = client.get(path_of(link))
+    assert page.status_code == 200, page.text
+    return client.post(path_of(link), data={"password": NEW_PASSWORD})
+
+
+def log_in(client, email: str, password: str = PASSWORD, **form: str):
+    return client.post("/auth/login", data={"email": email, "password": password, **form})
+
+
+def verified_account(client, mail_server: MailServer, email: str | None = None) -> str:
+    """Sign up, follow the verification mail: an account that can log in."""
+    email = email or new_email()
+    assert sign_up(client, email).status_code == 200
+    assert follow(client, link_in(mail_server.wait_for(email))).status_code == 303
+    return email
+
+
+def logged_in(client, mail_server: MailServer) -> str:
+    email = verified_account(client, mail_server)
+    assert log_in(client, email).status_code == 303
+    return email
+
+
+def csrf_token(client, path: str) -> str:
+    """The CSRF token of the form on ``path`` (tests that turn CSRF on)."""
+    page = client.get(path).text
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert match, page
+    return match.group(1)

@@ -1,0 +1,45 @@
+"""Mail leaves as a background job, retried when SMTP fails, and a
+failure is logged, not lost in silence; the sign-up itself never fails
+because of mail."""
+
+import logging
+
+from rq import Queue
+
+from accounts.tests.steps import PASSWORD, new_email, sign_up
+from accounts.users import find
+from tests.support.processes import free_port
+
+
+def test_with_redis_the_mail_waits_in_the_queue_with_its_retries(make_app, redis_url):
+    app = make_app(REDIS_URL=redis_url)
+    email = new_email()
+    assert sign_up(app.test_client(), email).status_code == 200
+    with app.app_context():
+        (job,) = Queue("default", connection=app.extensions["jobs"].redis).get_jobs()
+        assert job.func_name == "accounts.mail.deliver"
+        assert job.args[0]["to"] == email and job.args[0]["template"] == "verify_email"
+        # The job signs the link when it runs: no live link waits in Redis.
+        assert "/auth/verify/" not in repr(job.args)
+        assert job.retries_left == 3 and job.retry_intervals == [10, 60, 600]
+        assert job.meta["on_failure"] == "accounts.mail.delivery_failed"
+
+
+def test_an_smtp_failure_is_logged_and_the_account_is_kept(make_app, caplog):
+    closed_port = str(free_port())
+    app = make_app(SMTP_PORT=closed_port)  # nothing listens there
+    email = new_email()
+    with caplog.at_level(logging.ERROR):
+        assert sign_up(app.test_client(), email).status_code == 200
+    assert f"Mail to {email} (verify_email) was not sent: ConnectionRefusedError" in caplog.text
+    assert "/auth/verify/" not in caplog.text  # the link stays secret
+    with app.app_context():
+        assert find(email) is not None
+
+
+def test_without_an_smtp_server_development_logs_the_mail(make_app, caplog):
+    app = make_app(SMTP_SERVER="", SMTP_SETTINGS="NOWHERE")
+    email = new_email()
+    with caplog.at_level(logging.INFO):
+        sign_up(app.test_client(), email, PASSWORD)
+    assert "no SMTP server is set" in caplog.text and "/auth/verify/" in caplog.text

@@ -1,0 +1,133 @@
+"""Sessions: a new one at log-in, every other one ended by a password
+change, CSRF on every form, and ``next`` kept to this site."""
+
+import pytest
+
+from accounts.tests.mail_server import link_in
+from accounts.tests.steps import (
+    NEW_PASSWORD,
+    PASSWORD,
+    csrf_token,
+    follow,
+    log_in,
+    logged_in,
+    verified_account,
+)
+
+
+def session_cookie(client) -> str | None:
+    cookie = client.get_cookie("session")
+    return cookie.value if cookie else None
+
+
+def test_log_in_starts_a_new_session_and_the_one_before_stays_anonymous(app, client, mail_server):
+    email = verified_account(client, mail_server)
+    app.config["WTF_CSRF_ENABLED"] = True
+    token = csrf_token(client, "/auth/login")  # kept in a session before log-in
+    before = session_cookie(client)
+    assert before is not None
+    assert log_in(client, email, csrf_token=token).status_code == 303
+    assert session_cookie(client) != before
+    attacker = app.test_client()
+    attacker.set_cookie("session", before)
+    assert attacker.get("/account").status_code == 302
+
+
+def test_a_password_change_ends_every_other_session_and_remember_me(app, client, mail_server):
+    email = logged_in(client, mail_server)
+    other = app.test_client()
+    assert log_in(other, email, remember="y").status_code == 303
+    remembered = other.get_cookie("remember_token")
+    assert remembered is not None and remembered.http_only
+    changed = client.post(
+        "/account/password", data={"current_password": PASSWORD, "password": NEW_PASSWORD}
+    )
+    assert changed.status_code == 303
+    assert client.get("/account").status_code == 200  # this session goes on
+    assert other.get("/account").status_code == 302
+    returning = app.test_client()  # the session cookie gone, the remember one kept
+    returning.set_cookie("remember_token", remembered.value)
+    assert returning.get("/account").status_code == 302
+
+
+def test_remember_me_logs_in_again_without_the_session(app, client, mail_server):
+    email = verified_account(client, mail_server)
+    log_in(client, email, remember="y")
+    returning = app.test_client()
+    returning.set_cookie("remember_token", client.get_cookie("remember_token").value)
+    assert returning.get("/account").status_code == 200
+
+
+def test_log_out_forgets_remember_me(app, client, mail_server):
+    email = verified_account(client, mail_server)
+    log_in(client, email, remember="y")
+    assert client.get_cookie("remember_token") is not None
+    assert client.post("/auth/logout").status_code == 303
+    assert client.get_cookie("remember_token") is None
+    assert client.get("/account").status_code == 302
+
+
+def test_a_reset_ends_every_session(app, client, mail_server):
+    email = logged_in(client, mail_server)
+    other = app.test_client()
+    other.post("/auth/forgot", data={"email": email})
+    assert follow(other, link_in(mail_server.wait_for(email, count=2))).status_code == 303
+    assert client.get("/account").status_code == 302
+    assert other.get("/account").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/",
+        "///evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "https://evil.example/",
+        "http:evil.example",
+        "javascript:alert(1)",
+        "\t//evil.example",
+        "/\t/evil.example",
+        " /account",
+        "evil.example",
+        "/" + "a" * 3000,
+    ],
+)
+def test_next_never_leaves_the_site(client, mail_server, target):
+    email = verified_account(client, mail_server)
+    answer = client.post(
+        "/auth/login", query_string={"next": target}, data={"email": email, "password": PASSWORD}
+    )
+    assert answer.status_code == 303 and answer.location == "/"
+
+
+@pytest.mark.parametrize("target", ["/account", "/account?tab=email", "/a/b%2F%2Fc"])
+def test_next_takes_a_path_of_this_site(client, mail_server, target):
+    email = verified_account(client, mail_server)
+    answer = client.post(
+        "/auth/login", query_string={"next": target}, data={"email": email, "password": PASSWORD}
+    )
+    assert answer.status_code == 303 and answer.location == target
+
+
+def test_every_form_needs_its_csrf_token(app, client, mail_server):
+    email = logged_in(client, mail_server)
+    app.config["WTF_CSRF_ENABLED"] = True
+    for path, form in [
+        ("/auth/logout", {}),
+        ("/account/password", {"current_password": PASSWORD, "password": NEW_PASSWORD}),
+        ("/account/delete", {"current_password": PASSWORD}),
+        ("/auth/login", {"email": email, "password": PASSWORD}),
+        ("/auth/signup", {"email": "x@example.test", "password": NEW_PASSWORD}),
+        ("/auth/forgot", {"email": email}),
+    ]:
+        answer = client.post(path, data=form)
+        assert answer.status_code == 400 and "CSRF" in answer.text, path
+    assert client.get("/account").status_code == 200  # still logged in, unchanged
+    token = csrf_token(client, "/account")
+    assert client.post("/auth/logout", data={"csrf_token": token}).status_code == 303
+
+
+@pytest.mark.parametrize("path", ["/auth/login", "/auth/signup", "/auth/forgot"])
+def test_accounts_pages_are_never_cached(client, path):
+    assert client.get(path).headers["Cache-Control"] == "no-store"

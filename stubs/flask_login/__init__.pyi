@@ -1,0 +1,31 @@
+# Flask-Login 0.6 ships no types: the part of it the accounts package (and
+# a fork's views) use. make remove-accounts deletes these stubs with it.
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from flask import Flask
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_Loader = TypeVar("_Loader", bound=Callable[[str], Any])
+
+class LoginManager:
+    login_view: str | None
+    login_message: str
+    session_protection: str | None
+    def __init__(self, app: Flask | None = None, add_context_processor: bool = True) -> None: ...
+    def init_app(self, app: Flask, add_context_processor: bool = True) -> None: ...
+    def user_loader(self, callback: _Loader) -> _Loader: ...
+
+# The signed-in user (the app's user class), or an anonymous one.
+current_user: Any
+
+def login_required(func: _F) -> _F: ...
+def login_user(
+    user: Any,
+    remember: bool = False,
+    duration: timedelta | None = None,
+    force: bool = False,
+    fresh: bool = True,
+) -> bool: ...
+def logout_user() -> bool: ...
