@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, render_template, request
 from rq import Retry
+from sqlalchemy import select
 
 from accounts import tokens
 from accounts.models import User
@@ -58,7 +59,7 @@ def deliver(message: dict[str, Any]) -> None:
     if message["link"] is not None:
         link = signed_link(message["site"], **message["link"])
         if link is None:
-            return  # the account is gone
+            return  # no such account (any more): no message
         context.update(link=link, hours=tokens.lifetime(message["link"]["purpose"]) // 3600)
     text = render_template(f"accounts/email/{message['template']}.txt", **context)
     subject, _, body = text.partition("\n")
@@ -80,9 +81,19 @@ def deliver(message: dict[str, Any]) -> None:
 
 
 def signed_link(
-    site: str, user_id: int, purpose: str, endpoint: str, new_email: str | None = None
+    site: str,
+    purpose: str,
+    endpoint: str,
+    user_id: int | None = None,
+    email: str | None = None,
+    new_email: str | None = None,
 ) -> str | None:
-    user = db.session.get(User, user_id)
+    """The link, signed for the user of this id (or of this address); None
+    when there is no such user, and so no message."""
+    if user_id is not None:
+        user = db.session.get(User, user_id)
+    else:
+        user = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
     if user is None:
         return None
     token = tokens.make(user, tokens.Purpose(purpose), new_email)

@@ -6,6 +6,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from accounts.tests.steps import PASSWORD, log_in, new_email, sign_up, verified_account
+from jobs import jobs
 
 
 class CountingHasher(PasswordHasher):
@@ -76,3 +77,19 @@ def test_reset_answers_an_unknown_address_as_a_known_one(client, mail_server):
         client.post("/auth/forgot", data={"email": known}), known
     )
     assert mail_server.messages(unknown) == []
+
+
+def test_reset_queues_one_job_for_a_known_address_as_for_an_unknown_one(
+    make_app, redis_url, mail_server
+):
+    app = make_app(REDIS_URL=redis_url)
+    client = app.test_client()
+    with app.app_context():
+        queue = jobs.queue()
+        known = new_email()
+        sign_up(client, known)
+        queue.empty()
+        for email in (known, new_email()):
+            client.post("/auth/forgot", data={"email": email})
+            assert queue.count == 1
+            queue.empty()
