@@ -1,7 +1,9 @@
 """The accounts' fixtures: an SMTP server process, and the app (the
 template's ``app`` fixture, on SQLite and PostgreSQL) sending mail to it."""
 
+import subprocess
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -15,6 +17,44 @@ from web import create_app
 @pytest.fixture(scope="session")
 def mail_server(tmp_path_factory) -> Iterator[MailServer]:
     server = MailServer(tmp_path_factory.mktemp("smtp"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, and its key."""
+    directory = tmp_path_factory.mktemp("tls")
+    certificate, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(certificate), "-subj", "/CN=127.0.0.1"),
+            *("-addext", "subjectAltName=IP:127.0.0.1"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return certificate, key
+
+
+@pytest.fixture(scope="session")
+def tls_mail_server(tmp_path_factory, certificate) -> Iterator[MailServer]:
+    """An SMTP server as a provider runs one: STARTTLS, then a login."""
+    server = MailServer(
+        tmp_path_factory.mktemp("smtp-tls"), tls=certificate, login=("postmaster", "s3cret")
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def implicit_tls_mail_server(tmp_path_factory, certificate) -> Iterator[MailServer]:
+    """An SMTP server that speaks TLS from the first byte (port 465's way)."""
+    server = MailServer(tmp_path_factory.mktemp("smtp-465"), tls=certificate, implicit_tls=True)
     server.start()
     yield server
     server.stop()

@@ -1,14 +1,15 @@
-"""A real SMTP server process for the accounts' tests: aiosmtpd, storing
-what it receives in a Maildir that the tests read."""
+"""A real SMTP server process for the accounts' tests (smtp_server.py:
+aiosmtpd), storing what it receives in a Maildir that the tests read."""
 
 import mailbox
 import re
-import smtplib
+import socket
 import subprocess
 import sys
 from email.message import Message
 from pathlib import Path
 
+from tests.support.environment import PROJECT_DIR
 from tests.support.processes import free_port, stop_group, wait_until
 from tests.support.servers import die_with_parent
 
@@ -16,25 +17,45 @@ LINK = re.compile(r"https?://\S+")
 
 
 class MailServer:
-    def __init__(self, directory: Path):
+    def __init__(
+        self,
+        directory: Path,
+        tls: tuple[Path, Path] | None = None,
+        login: tuple[str, str] | None = None,
+        implicit_tls: bool = False,
+    ):
         self.port = free_port()
         self.directory = directory
+        self.tls = tls
+        self.login = login
+        self.implicit_tls = implicit_tls
         self.process: subprocess.Popen | None = None
 
     @property
     def settings(self) -> dict[str, str]:
         """The app's settings that send mail here."""
+        login, password = self.login or ("", "")
         return {
             "SMTP_SERVER": "127.0.0.1",
             "SMTP_PORT": str(self.port),
-            "SMTP_SECURITY": "none",
+            "SMTP_SECURITY": "tls" if self.implicit_tls else "starttls" if self.tls else "none",
+            "SMTP_LOGIN": login,
+            "SMTP_PASSWORD": password,
             "MAIL_FROM": "Tests <no-reply@example.test>",
         }
 
     def start(self) -> None:
-        handler = ["-c", "aiosmtpd.handlers.Mailbox", str(self.directory / "Maildir")]
+        command = [sys.executable, "-m", "accounts.tests.smtp_server", str(self.port)]
+        command.append(str(self.directory / "Maildir"))
+        if self.tls:
+            command += ["--tls", *map(str, self.tls)]
+        if self.implicit_tls:
+            command.append("--implicit-tls")
+        if self.login:
+            command += ["--login", ":".join(self.login)]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}", *handler],
+            command,
+            cwd=PROJECT_DIR,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -47,9 +68,11 @@ class MailServer:
             stop_group(self.process)
 
     def answers(self) -> bool:
+        """Listening (a TLS server answers only after a handshake: a
+        connection is enough)."""
         try:
-            with smtplib.SMTP("127.0.0.1", self.port, timeout=1) as smtp:
-                return smtp.noop()[0] == 250
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
         except OSError:
             return False
 

@@ -43,3 +43,38 @@ def test_without_an_smtp_server_development_logs_the_mail(make_app, caplog):
     with caplog.at_level(logging.INFO):
         sign_up(app.test_client(), email, PASSWORD)
     assert "no SMTP server is set" in caplog.text and "/auth/verify/" in caplog.text
+
+
+def test_mail_goes_over_starttls_with_a_login(make_app, tls_mail_server, certificate, monkeypatch):
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))  # the system's trust store, here
+    app = make_app(**tls_mail_server.settings)
+    email = new_email()
+    sign_up(app.test_client(), email)
+    assert tls_mail_server.wait_for(email)["Subject"].startswith("Confirm your email address")
+
+
+def test_mail_goes_over_implicit_tls(make_app, implicit_tls_mail_server, certificate, monkeypatch):
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    app = make_app(**implicit_tls_mail_server.settings)
+    email = new_email()
+    sign_up(app.test_client(), email)
+    assert implicit_tls_mail_server.wait_for(email)["Subject"].startswith("Confirm your email")
+
+
+def test_a_server_certificate_that_is_not_trusted_is_refused(make_app, tls_mail_server, caplog):
+    app = make_app(**tls_mail_server.settings)
+    email = new_email()
+    with caplog.at_level(logging.ERROR):
+        sign_up(app.test_client(), email)
+    assert "CERTIFICATE_VERIFY_FAILED" in caplog.text
+    assert tls_mail_server.messages(email) == []
+
+
+def test_a_wrong_login_is_refused(make_app, tls_mail_server, certificate, monkeypatch, caplog):
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    app = make_app(**{**tls_mail_server.settings, "SMTP_PASSWORD": "wrong"})
+    email = new_email()
+    with caplog.at_level(logging.ERROR):
+        sign_up(app.test_client(), email)
+    assert "SMTPAuthenticationError" in caplog.text
+    assert tls_mail_server.messages(email) == []

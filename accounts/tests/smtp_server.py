@@ -1,0 +1,61 @@
+"""The SMTP server process the accounts' tests start: aiosmtpd, storing
+each message in a Maildir; with --tls, it requires STARTTLS with that
+certificate, and with --login, AUTH with that login and password.
+
+    python -m accounts.tests.smtp_server PORT MAILDIR [--tls CERT KEY] [--implicit-tls]
+                                         [--login USER:PASSWORD]
+
+--implicit-tls speaks TLS from the first byte (port 465's way) instead.
+"""
+
+import argparse
+import signal
+import ssl
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("port", type=int)
+    parser.add_argument("maildir")
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    parser.add_argument("--implicit-tls", action="store_true")
+    parser.add_argument("--login")
+    args = parser.parse_args()
+    tls = None
+    if args.tls:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(*args.tls)
+
+    def authenticate(
+        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        given = (
+            isinstance(data, LoginPassword) and f"{data.login.decode()}:{data.password.decode()}"
+        )
+        return AuthResult(success=given == args.login, handled=False)
+
+    starttls = tls if not args.implicit_tls else None
+    controller = Controller(
+        Mailbox(args.maildir),
+        hostname="127.0.0.1",
+        port=args.port,
+        ssl_context=tls if args.implicit_tls else None,
+        tls_context=starttls,
+        require_starttls=starttls is not None,
+        authenticator=authenticate if args.login else None,
+        auth_required=bool(args.login),
+    )
+    stop = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop)  # the server's thread inherits it
+    controller.start()
+    signal.sigwait(stop)
+    controller.stop()
+
+
+if __name__ == "__main__":
+    main()
