@@ -41,6 +41,9 @@ def account_named() -> str:
     return "account:" + email.strip().casefold()
 
 
+# Flask-Limiter 4.1 keeps its storage on this object, not per app: the last
+# init_app's serves every app of the process. A process serves one app
+# (gunicorn, the worker); tests build theirs one after another.
 limiter = Limiter(client_network, key_prefix="accounts", headers_enabled=True)
 
 
