@@ -3,10 +3,10 @@
 import secrets
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models import Model, UTCDateTime, utc_now
+from models import Model, UTCDateTime, db, utc_now
 
 # RFC 5321 4.5.3.1: a path is at most 256 octets, so an address at most 254.
 MAX_EMAIL_LENGTH = 254
@@ -44,3 +44,8 @@ class User(Model):
 
     def get_id(self) -> str:
         return self.session_token
+
+
+def find(email: str) -> User | None:
+    """The user with this (normalized) address, or None."""
+    return db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()

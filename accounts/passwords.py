@@ -25,7 +25,7 @@ COMMON_PASSWORDS_FILE = Path(__file__).with_name("common-passwords.txt.gz")
 
 
 def hasher(time_cost: int, memory_kib: int, parallelism: int) -> PasswordHasher:
-    """argon2id with these parameters. The defaults (accounts/__init__.py)
+    """argon2id with these parameters. The defaults (accounts/settings.py)
     are OWASP's first choice, t=2, m=19 MiB, p=1: a log-in costs a web
     process 19 MiB for the hash's few milliseconds, which a 512 MB dyno
     with 2 processes of 4 threads can afford; argon2-cffi's own default

@@ -8,19 +8,14 @@ for an unknown one (accounts/README.md, "What an attacker can still learn").
 
 from argon2 import PasswordHasher
 from flask import current_app
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from accounts import mail
-from accounts.models import User, new_session_token
+from accounts.models import User, find, new_session_token
 from accounts.passwords import matches, normalize
 from accounts.tokens import Purpose
 from database import transaction
 from models import db, utc_now
-
-
-def find(email: str) -> User | None:
-    return db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
 
 
 def password_hasher() -> PasswordHasher:

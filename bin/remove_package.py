@@ -300,10 +300,15 @@ def revision_id(path: Path) -> str:
     return assigned(path.read_text(encoding="utf-8"), "revision", path)
 
 
+def parents_of(path: Path) -> list[str]:
+    """The revisions ``path`` revises: none for the first, two for a merge."""
+    value = assigned(path.read_text(encoding="utf-8"), "down_revision", path)
+    return re.findall(r"[\'\"]([^\'\"]+)[\'\"]", value)
+
+
 def parent_of(path: Path) -> str | None:
     """The one revision ``path`` revises (None for the first)."""
-    value = assigned(path.read_text(encoding="utf-8"), "down_revision", path)
-    ids = re.findall(r"[\'\"]([^\'\"]+)[\'\"]", value)
+    ids = parents_of(path)
     if len(ids) > 1:
         raise RemovalError(f"{path.name} merges revisions: remove the package by hand")
     return ids[0] if ids else None
@@ -311,11 +316,8 @@ def parent_of(path: Path) -> str | None:
 
 def head_of(revisions: list[Path]) -> str:
     """The one revision no other revises (refused when there are two)."""
-    ids, parents = set(), set()
-    for path in revisions:
-        text = path.read_text(encoding="utf-8")
-        ids.add(assigned(text, "revision", path))
-        parents.update(re.findall(r"[\'\"]([^\'\"]+)[\'\"]", assigned(text, "down_revision", path)))
+    ids = {revision_id(path) for path in revisions}
+    parents = {parent for path in revisions for parent in parents_of(path)}
     heads = sorted(ids - parents)
     if len(heads) != 1:
         raise RemovalError(

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, inspect
 
 from config import TestingConfig, sqlalchemy_url
 from models import Base, db
-from tests.support.commands import copy_project, head_revision, manage
+from tests.support.commands import copy_project, head_revision, manage, ok
 from tests.support.environment import PROJECT_DIR, project_env
 from tests.support.http_client import request
 from tests.support.processes import free_port, stop_group, wait_for_http, wait_until
@@ -61,11 +61,6 @@ def model_tables() -> set[str]:
     """The tables of every model the app registers (building it imports them)."""
     create_app(TestingConfig({"TEST_DATABASE_URL": "sqlite://"}))
     return set(db.metadata.tables)
-
-
-def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
 
 
 # --- The project's own migrations ------------------------------------------------

@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from tests.support.commands import manage
-from tests.support.fork import fork_of_the_project, git, make, removable_packages
+from tests.support.commands import manage, ok
+from tests.support.fork import git, make, removable_packages
 
 # The clone's own suite runs on both databases, for minutes.
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -137,8 +137,8 @@ def add_books(clone) -> None:
 
 
 @pytest.mark.timeout(900)
-def test_a_fork_without_the_optional_packages_and_with_its_own_stays_green(tmp_path):
-    clone = fork_of_the_project(tmp_path / "myapp")
+def test_a_fork_without_the_optional_packages_and_with_its_own_stays_green(fresh_clone, tmp_path):
+    clone = fresh_clone
     timings = {}
     for package in removable_packages(clone):
         timings[f"remove-{package}"] = make(f"remove-{package}", clone)[1]
@@ -148,13 +148,10 @@ def test_a_fork_without_the_optional_packages_and_with_its_own_stays_green(tmp_p
 
     # The start page is the template's own, and the app still serves /healthz.
     url = f"sqlite:///{tmp_path / 'fork.sqlite3'}"
-    assert manage("db", "upgrade", cwd=clone, DATABASE_URL=url).returncode == 0
+    ok(manage("db", "upgrade", cwd=clone, DATABASE_URL=url))
     add_books(clone)
-    migrate = manage("db", "migrate", "-m", "Add books", cwd=clone, DATABASE_URL=url)
-    assert migrate.returncode == 0, migrate.stderr
-    for command in (["db", "upgrade"], ["db", "check"]):
-        result = manage(*command, cwd=clone, DATABASE_URL=url)
-        assert result.returncode == 0, result.stderr
+    for command in (["migrate", "-m", "Add books"], ["upgrade"], ["check"]):
+        ok(manage("db", *command, cwd=clone, DATABASE_URL=url))
     # The template's own tests are all in this run, so they prove the removals too.
     # Not this test again inside the fork: it would fork the fork.
     no_fork_again = "PYTEST_ARGS=--ignore=tests/test_fork.py"

@@ -14,12 +14,17 @@ from tests.support.fixtures import empty_every_table, testing_config
 from web import create_app
 
 
+def running(server: MailServer) -> Iterator[MailServer]:
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def mail_server(tmp_path_factory) -> Iterator[MailServer]:
-    server = MailServer(tmp_path_factory.mktemp("smtp"))
-    server.start()
-    yield server
-    server.stop()
+    yield from running(MailServer(tmp_path_factory.mktemp("smtp")))
 
 
 @pytest.fixture(scope="session")
@@ -43,21 +48,19 @@ def certificate(tmp_path_factory) -> tuple[Path, Path]:
 @pytest.fixture(scope="session")
 def tls_mail_server(tmp_path_factory, certificate) -> Iterator[MailServer]:
     """An SMTP server as a provider runs one: STARTTLS, then a login."""
-    server = MailServer(
-        tmp_path_factory.mktemp("smtp-tls"), tls=certificate, login=("postmaster", "s3cret")
+    yield from running(
+        MailServer(
+            tmp_path_factory.mktemp("smtp-tls"), tls=certificate, login=("postmaster", "s3cret")
+        )
     )
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="session")
 def implicit_tls_mail_server(tmp_path_factory, certificate) -> Iterator[MailServer]:
     """An SMTP server that speaks TLS from the first byte (port 465's way)."""
-    server = MailServer(tmp_path_factory.mktemp("smtp-465"), tls=certificate, implicit_tls=True)
-    server.start()
-    yield server
-    server.stop()
+    yield from running(
+        MailServer(tmp_path_factory.mktemp("smtp-465"), tls=certificate, implicit_tls=True)
+    )
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.support.environment import PROJECT_DIR
 from tests.support.processes import free_port, stop_group, wait_until
-from tests.support.servers import die_with_parent
+from tests.support.servers import start_server
 
 LINK = re.compile(r"https?://\S+")
 
@@ -53,14 +53,7 @@ class MailServer:
             command.append("--implicit-tls")
         if self.login:
             command += ["--login", ":".join(self.login)]
-        self.process = subprocess.Popen(
-            command,
-            cwd=PROJECT_DIR,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            preexec_fn=die_with_parent,
-        )
+        self.process = start_server(command, cwd=PROJECT_DIR)
         wait_until(self.answers, timeout=20, what=f"aiosmtpd on port {self.port}")
 
     def stop(self) -> None:

@@ -6,8 +6,8 @@ import logging
 
 from rq import Queue
 
+from accounts.models import find
 from accounts.tests.steps import PASSWORD, new_email, sign_up
-from accounts.users import find
 from tests.support.processes import free_port
 
 

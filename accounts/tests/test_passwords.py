@@ -4,9 +4,9 @@ log-in when the parameters change."""
 import pytest
 from argon2 import PasswordHasher
 
+from accounts.models import find
 from accounts.passwords import MAX_LENGTH, common_passwords, weakness
 from accounts.tests.steps import PASSWORD, log_in, verified_account
-from accounts.users import find
 
 CONTEXT = ["Bookshelf", "alice.walker@example.test", "alice.walker"]
 

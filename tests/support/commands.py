@@ -29,6 +29,12 @@ def manage(
     )
 
 
+def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    """``result``, once it has succeeded; its output otherwise."""
+    assert result.returncode == 0, f"{result.args} failed:\n{result.stdout}{result.stderr}"
+    return result
+
+
 def copy_project(destination: Path) -> Path:
     """A copy of the project's files as a newcomer has them after cloning:
     what git tracks, and new files it does not ignore."""

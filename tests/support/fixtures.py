@@ -26,6 +26,7 @@ import shutil
 import socket
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import flask_migrate
@@ -41,6 +42,7 @@ from models import db
 from tests.network_guard.plugin import guard_log
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.environment import isolate_environment
+from tests.support.fork import fork_of_the_project
 from tests.support.processes import Dyno, worker_dyno
 from tests.support.round_trips import RoundTrips
 from tests.support.servers import RedisServer
@@ -334,6 +336,13 @@ def empty_every_table() -> None:
         text("SELECT setval(s.oid::regclass, 1, false) FROM pg_class s WHERE s.relkind = 'S'")
     )
     db.session.commit()
+
+
+@pytest.fixture
+def fresh_clone(tmp_path) -> Path:
+    """The project as committed in a new repository: a fork, for the
+    removal tests (tests/support/fork.py)."""
+    return fork_of_the_project(tmp_path / "myapp")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.support.commands import copy_project, manage
+from tests.support.commands import copy_project, manage, ok
 from tests.support.environment import PROJECT_DIR, project_env
 
 
@@ -80,19 +80,23 @@ def removable_packages(clone: Path) -> list[str]:
     return re.findall(r"^remove-([\w-]+):", (clone / "Makefile").read_text(), re.MULTILINE)
 
 
-def ok(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 0, f"{result.args} failed:\n{result.stdout}\n{result.stderr}"
-    return result.stdout
-
-
 def tables(clone: Path, url: str) -> set[str]:
     script = (
         "from sqlalchemy import inspect; print('TABLES:', *inspect(db.engine).get_table_names())"
     )
-    output = ok(manage("shell", cwd=clone, input=script, DATABASE_URL=url))
+    output = ok(manage("shell", cwd=clone, input=script, DATABASE_URL=url)).stdout
     match = re.search(r"TABLES:(.*)", output)
     assert match, output
     return set(match.group(1).split())
+
+
+def migrated_from_scratch(clone: Path) -> set[str]:
+    """The tables of a new SQLite database that ``clone``'s migrations
+    built, once ``db check`` finds them equal to its models."""
+    url = f"sqlite:///{clone / 'fresh.sqlite3'}"
+    ok(manage("db", "upgrade", cwd=clone, DATABASE_URL=url))
+    ok(manage("db", "check", cwd=clone, DATABASE_URL=url))
+    return tables(clone, url)
 
 
 def revisions(clone: Path) -> set[str]:

@@ -24,6 +24,19 @@ def die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def start_server(command: list[str], cwd: Path | None = None) -> subprocess.Popen:
+    """A silent server process in a process group of its own (stop_group
+    stops it), which dies with the test process that started it."""
+    return subprocess.Popen(
+        command,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=die_with_parent,
+    )
+
+
 class RedisServer:
     """A private redis-server on a free port, for tests that restart or
     flush it. Keeps nothing on disk, like Heroku's Key-Value Store plans.
@@ -50,13 +63,7 @@ class RedisServer:
         ]
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            self.command(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            preexec_fn=die_with_parent,
-        )
+        self.process = start_server(self.command())
         wait_until(self.answers, timeout=10, what=f"redis-server on port {self.port}")
 
     def stop(self) -> None:
