@@ -6,7 +6,7 @@ of crashing with a ``KeyError`` at import time.
 
 One mechanism for every setting: a ``Config`` reads a mapping (the process
 environment, or a test's own dict) through ``Environment``'s typed reads
-(environment.py), and keeps it as ``app.config["ENVIRONMENT"]``, where a
+(plumbing/environment.py), and keeps it as ``app.config["ENVIRONMENT"]``, where a
 package's ``init_app`` reads its own settings the same way.
 gunicorn.conf.py reads the web server's settings from a ``Config`` too.
 """
@@ -18,7 +18,9 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from environment import ConfigError, Environment
+# Re-exported: a package reads its own settings with them (accounts/settings.py).
+from plumbing.environment import ConfigError as ConfigError
+from plumbing.environment import Environment as Environment
 
 DEFAULT_SETTINGS = "config.DevelopmentConfig"
 # Development only: ProductionConfig refuses to start with it.
@@ -59,14 +61,14 @@ def database_url_setting(name: str, url: str) -> str:
 
 
 def redis_url_setting(name: str, url: str | None) -> str | None:
-    """``url``, once redis-py can read it (jobs.py connects with it)."""
+    """``url``, once redis-py can read it (plumbing/jobs.py connects with it)."""
     if url is None:
         return None
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError(
             f"{name} must be a redis://, rediss:// or unix:// URL, not {scheme_of(url)}"
         )
-    from redis.connection import parse_url  # only when REDIS_URL is set: see jobs.py
+    from redis.connection import parse_url  # only when REDIS_URL is set: see plumbing/jobs.py
 
     try:
         parse_url(url)  # type: ignore[no-untyped-call]  # unannotated in redis-py
@@ -103,7 +105,7 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = sqlalchemy_url(self.database_url(env))
         self.SQLALCHEMY_ENGINE_OPTIONS = self.engine_options(env)
         self.TRUSTED_HOSTS = self.trusted_hosts(env)
-        # Background jobs (jobs.py): off, and run inline, without REDIS_URL.
+        # Background jobs (docs/jobs.md): off, and run inline, without REDIS_URL.
         self.REDIS_URL = redis_url_setting("REDIS_URL", env.text("REDIS_URL"))
         self.REDIS_VERIFY_TLS = env.flag("REDIS_VERIFY_TLS", True)
         self.WORKER_CONCURRENCY = env.integer("WORKER_CONCURRENCY", 4, minimum=1)
@@ -131,7 +133,7 @@ class Config:
             return {}
         # Each process holds up to pool_size + max_overflow connections:
         # dynos x WEB_CONCURRENCY x that must stay under the plan's limit.
-        # No pool_pre_ping: database.py checks connections without a round trip.
+        # No pool_pre_ping: plumbing/database.py checks connections without a round trip.
         connect_args: dict[str, Any] = {  # psycopg.connect's keyword arguments
             # Fail fast when the database is down instead of hanging a worker.
             "connect_timeout": env.integer("DB_CONNECT_TIMEOUT", 5),

@@ -6,10 +6,9 @@ requests on SIGTERM before Heroku's SIGKILL 30 seconds later.
 
 import os
 
-import stop_signals
-from config import load_config
-from environment import ConfigError
-from gunicorn_worker import RequestDeadlineWorker
+from config import ConfigError, load_config
+from plumbing import stop_signals
+from plumbing.gunicorn_worker import RequestDeadlineWorker
 
 try:
     settings = load_config()
@@ -22,8 +21,8 @@ except ConfigError as error:
 bind = f"[::]:{settings.PORT}"
 # Threads, because web apps wait on other servers: a slow call then holds
 # one thread, not a whole worker process. gthread, with a deadline for each
-# request to arrive (gunicorn_worker.py).
-worker_class = "gunicorn_worker.RequestDeadlineWorker"
+# request to arrive (plumbing/gunicorn_worker.py).
+worker_class = "plumbing.gunicorn_worker.RequestDeadlineWorker"
 workers = settings.WEB_CONCURRENCY
 threads = settings.GUNICORN_THREADS
 RequestDeadlineWorker.request_timeout = settings.GUNICORN_REQUEST_TIMEOUT
@@ -47,7 +46,7 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-i
 
 
 # The master holds the stop signals while it forks, and each worker lets them
-# in once its own handlers are in place (stop_signals.py says why:
+# in once its own handlers are in place (plumbing/stop_signals.py says why:
 # benoitc/gunicorn#1910). Heroku's SIGTERM reaches every process at once, so a
 # worker replaced just before the master stops is in that window.
 def on_starting(server: object) -> None:

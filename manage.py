@@ -20,8 +20,8 @@ from flask.cli import FlaskGroup, ScriptInfo, routes_command, run_command, shell
 from flask_migrate.cli import db as migrate_commands  # type: ignore[import-not-found]
 from sqlalchemy.exc import OperationalError
 
-from connection_budget import connections_command
-from worker import worker_command
+from plumbing.connection_budget import connections_command
+from plumbing.worker import worker_command
 
 
 def load_app() -> Flask:

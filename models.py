@@ -1,4 +1,5 @@
-"""The database object, column types every app needs, and your tables.
+"""The database object, its transactions, column types every app needs, and
+your tables.
 
 Alembic compares the models with the database: after changing them, run
 ``python manage.py db migrate`` and review the revision it writes. Models
@@ -6,11 +7,13 @@ defined elsewhere (a blueprint package's own ``models.py``) count too, once
 the app imports them.
 """
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, DateTime, Dialect, MetaData, TypeDecorator
+from sqlalchemy import JSON, DateTime, Dialect, Executable, MetaData, Result, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
 
@@ -43,6 +46,32 @@ if TYPE_CHECKING:
     Model = Base
 else:
     Model = db.Model
+
+
+@contextmanager
+def transaction() -> Iterator[None]:
+    """Commit the session at the end of the block; roll it back when the
+    block or the commit raises (the error goes on), so the session is
+    usable after: an IntegrityError from COMMIT leaves no broken session."""
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def execute_alone(statement: Executable, params: Mapping[str, Any] | None = None) -> Result[Any]:
+    """Run ``statement`` on its own, in autocommit, after committing what
+    the session holds, and leave no transaction open: a read after a write
+    has committed, or a write one statement makes atomic (``UPDATE ...
+    RETURNING``). On PostgreSQL that is one round trip (no BEGIN, no
+    COMMIT). The rows are read before it returns."""
+    db.session.commit()
+    db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    with transaction():  # ends the autocommit: the next statement is in a transaction again
+        return db.session.execute(statement, params).freeze()()
+
 
 # JSONB on PostgreSQL (binary, indexable), plain JSON elsewhere.
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")

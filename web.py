@@ -5,30 +5,18 @@ builds, ``manage.py`` builds its own, and tests build theirs from a config
 object of their own.
 """
 
-from pathlib import Path
-
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from flask.typing import ResponseReturnValue
-from flask_migrate import Migrate
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-import database
-import errors
 import pages
-import security
-import static_files
-from config import Config, load_config
-from environment import ConfigError
-from jobs import jobs
+from config import Config, ConfigError, load_config
+from extensions import jobs, migrate
 from models import Model, db
-
-# Batch mode lets the same revision ALTER tables on SQLite and PostgreSQL.
-migrate = Migrate(
-    directory=str(Path(__file__).with_name("migrations")), render_as_batch=True, compare_type=True
-)
+from plumbing import database, error_pages, security, static_files
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -49,7 +37,7 @@ def create_app(config: Config | None = None) -> Flask:
     database.init_app(app)
     migrate.init_app(app, db)
     jobs.init_app(app)
-    errors.init_app(app)
+    error_pages.init_app(app)
     security.init_app(app)
 
     app.add_url_rule("/healthz", view_func=healthz)

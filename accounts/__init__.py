@@ -4,7 +4,7 @@ the password, change the address, delete the account.
 Everything of it lives in this package: the table (``models``), what the
 pages do (``users``), the pages (``auth``: getting in; ``account``: the
 signed-in user's page), signed links (``tokens``), passwords
-(``passwords``), mail (``mail``), rate limits (``limits``), its settings
+(``passwords``), mail (``mail``), rate limits (``rate_limits``), its settings
 (``settings``), templates and
 tests. ``make remove-accounts`` deletes it, with the marked lines that
 wire it in. A fork's views use Flask-Login's ``login_required`` and
@@ -17,7 +17,7 @@ from flask import Flask
 from flask_login import LoginManager
 from sqlalchemy import select
 
-from accounts import account, auth, limits, settings
+from accounts import account, auth, rate_limits, settings
 from accounts.models import User
 from accounts.passwords import hasher
 from models import db
@@ -45,6 +45,6 @@ def init_app(app: Flask) -> None:
     # Made now, so that no log-in of an unknown address pays for it (users.py).
     app.extensions["accounts_unmatchable_hash"] = password_hasher.hash(secrets.token_urlsafe(32))
     login_manager.init_app(app)
-    limits.init_app(app)
+    rate_limits.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, redirect, render_template, session, url_f
 from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
 
-from accounts import forms, limits, users
+from accounts import forms, rate_limits, users
 from accounts.models import User
 from accounts.safe_next import next_path
 from accounts.tokens import Purpose, read
@@ -34,7 +34,7 @@ def message(title: str, text: str, status: int = 200) -> ResponseReturnValue:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limits.signup_per_address
+@rate_limits.signup_per_address
 def sign_up() -> ResponseReturnValue:
     form = forms.SignUpForm()
     if not form.validate_on_submit():
@@ -56,8 +56,8 @@ def verify_email(token: str) -> ResponseReturnValue:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limits.login_per_address
-@limits.login_per_account
+@rate_limits.login_per_address
+@rate_limits.login_per_account
 def log_in() -> ResponseReturnValue:
     form = forms.LogInForm()
     if not form.validate_on_submit():
@@ -88,7 +88,7 @@ def log_out() -> ResponseReturnValue:
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
-@limits.reset_per_address
+@rate_limits.reset_per_address
 def forgot_password() -> ResponseReturnValue:
     form = forms.EmailForm()
     if not form.validate_on_submit():

@@ -26,7 +26,7 @@ from rq import Retry
 
 from accounts import tokens
 from accounts.models import User, find
-from jobs import jobs
+from extensions import jobs
 from models import db, utc_now
 
 # Seconds between attempts: an SMTP outage of about 10 minutes loses no mail.

@@ -8,7 +8,7 @@ from flask import Flask
 from limits import parse_many
 
 from accounts.tokens import Purpose
-from environment import ConfigError, Environment
+from config import ConfigError, Environment
 
 # How long each mailed link lives: its setting, and the default in hours.
 LINK_HOURS = {
@@ -16,7 +16,7 @@ LINK_HOURS = {
     Purpose.RESET_PASSWORD: ("ACCOUNTS_RESET_LINK_HOURS", 1),
     Purpose.CHANGE_EMAIL: ("ACCOUNTS_EMAIL_LINK_HOURS", 24),
 }
-# The rate limits (limits.py), in Flask-Limiter's notation.
+# The rate limits (rate_limits.py), in Flask-Limiter's notation.
 LIMITS = {
     "ACCOUNTS_LOGIN_LIMIT_PER_ACCOUNT": "5/minute;20/hour",
     "ACCOUNTS_LOGIN_LIMIT_PER_ADDRESS": "20/minute;200/hour",

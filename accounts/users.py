@@ -14,8 +14,7 @@ from accounts import mail
 from accounts.models import User, find, new_session_token
 from accounts.passwords import matches, normalize
 from accounts.tokens import Purpose
-from database import transaction
-from models import db, utc_now
+from models import db, transaction, utc_now
 
 
 def password_hasher() -> PasswordHasher:

@@ -76,7 +76,7 @@ def foreign_keys_unchecked(connection: Connection) -> Iterator[None]:
     """On SQLite, no foreign key checks while migrations run: batch mode
     copies a table, drops it and renames the copy, and with checks on, the
     drop would delete (ON DELETE CASCADE) or orphan the rows that refer to
-    it. database.py turns them on for every other connection."""
+    it. plumbing/database.py turns them on for every other connection."""
     if connection.dialect.name != "sqlite":
         yield
         return

@@ -5,10 +5,10 @@ import time
 from flask import Flask, current_app
 from sqlalchemy import text
 
-from jobs import jobs
+from extensions import jobs
 from models import db
+from plumbing.worker import worker_command
 from web import create_app
-from worker import worker_command
 
 MAINTENANCE_KEY = "job-probe:maintenance-runs"
 

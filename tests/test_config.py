@@ -4,6 +4,7 @@ import pytest
 
 from config import (
     DEFAULT_SECRET_KEY,
+    ConfigError,
     DevelopmentConfig,
     ProductionConfig,
     StagingConfig,
@@ -11,7 +12,6 @@ from config import (
     load_config,
     sqlalchemy_url,
 )
-from environment import ConfigError
 
 PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://u:p@db.example:5432/app",
@@ -91,7 +91,7 @@ def test_postgres_engine_options_come_from_the_environment():
     options = ProductionConfig(
         {**PRODUCTION_ENV, "DB_POOL_SIZE": "3", "DB_MAX_OVERFLOW": "0"}
     ).SQLALCHEMY_ENGINE_OPTIONS
-    assert "pool_pre_ping" not in options  # database.py checks without a round trip
+    assert "pool_pre_ping" not in options  # plumbing/database.py checks without a round trip
     assert (options["pool_size"], options["max_overflow"]) == (3, 0)
     assert options["connect_args"] == {"connect_timeout": 5}
 

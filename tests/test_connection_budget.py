@@ -1,5 +1,5 @@
 """``python manage.py db connections``: a formation's connections against
-the database's limit (connection_budget.py)."""
+the database's limit (plumbing/connection_budget.py)."""
 
 import pytest
 

@@ -42,7 +42,7 @@ class Book(Model):
 from sqlalchemy import update
 
 from books.models import Book
-from database import transaction
+from models import transaction
 from models import db
 
 
@@ -63,9 +63,9 @@ from sqlalchemy.exc import IntegrityError
 
 from books.models import Book
 from books.tasks import check_cover, cover_failed
-from database import transaction
+from models import transaction
 from errors import AppError, answer_errors_in_json
-from jobs import jobs
+from extensions import jobs
 from models import db
 
 bp = Blueprint("books", __name__)

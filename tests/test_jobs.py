@@ -13,13 +13,14 @@ from rq import Queue, Retry, Worker
 from rq.job import Job, JobStatus
 from sqlalchemy.pool import QueuePool
 
-from jobs import failure_callback, jobs, redis_connection
+from extensions import jobs
 from models import db
+from plumbing.jobs import failure_callback, redis_connection
+from plumbing.worker import AppWorker, forget_inherited_connections
 from tests import job_probe
 from tests.support.commands import manage
 from tests.support.processes import Dyno, free_port, wait_until, worker_dyno
 from tests.support.servers import RedisServer
-from worker import AppWorker, forget_inherited_connections
 
 
 @pytest.fixture

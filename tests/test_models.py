@@ -32,7 +32,7 @@ def test_utc_now_is_aware_and_in_utc():
 
 
 def test_a_foreign_key_is_enforced_on_sqlite_as_on_postgresql(app):
-    # SQLite checks foreign keys only when asked to (database.py asks).
+    # SQLite checks foreign keys only when asked to (plumbing/database.py asks).
     with app.app_context():
         with db.engine.begin() as connection:
             connection.execute(text("CREATE TABLE probe_parents (id INTEGER PRIMARY KEY)"))

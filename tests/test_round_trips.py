@@ -1,12 +1,12 @@
-"""Round trips to PostgreSQL per request (database.py): one for a read,
+"""Round trips to PostgreSQL per request (plumbing/database.py): one for a read,
 a transaction for a write, and no pre-ping, counted at the protocol level."""
 
 import pytest
 from flask import request
 from sqlalchemy import text
 
-from database import closed_by_server, execute_alone
-from models import db
+from models import db, execute_alone
+from plumbing.database import closed_by_server
 
 # Round trips are PostgreSQL's: these tests run on it alone.
 pytestmark = [pytest.mark.postgres, pytest.mark.parametrize("app", ["postgresql"], indirect=True)]

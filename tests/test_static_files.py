@@ -1,4 +1,4 @@
-"""Static files (static_files.py): hashed URLs, a year's caching, Brotli
+"""Static files (plumbing/static_files.py): hashed URLs, a year's caching, Brotli
 and gzip, served by WhiteNoise with the app's security headers."""
 
 import re
@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from flask import Blueprint, Flask, url_for
 
-import static_files
 from config import TestingConfig
+from plumbing import static_files
 from web import create_app
 
 # Run in a fork after each package's removal (tests/support/fork.py).

@@ -6,9 +6,9 @@ from sqlalchemy import text
 
 import pages
 from config import ProductionConfig, TestingConfig
-from database import WriteInSafeRequest, transaction
 from errors import AppError, answer_errors_in_json
-from models import Base, db
+from models import Base, db, transaction
+from plumbing.database import WriteInSafeRequest
 from web import create_app, shell_context
 
 # Run in a fork after each package's removal (tests/support/fork.py).

@@ -11,9 +11,8 @@ import threading
 
 from flask import Flask
 
-from environment import Environment
-from jobs import jobs
-from security import csrf
+from config import Environment
+from extensions import csrf, jobs
 from wordcount import api, pages
 from wordcount.tasks import sweep
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import regex
 from selectolax.lexbor import LexborHTMLParser
 
-from wordcount.encodings import decode, encoding_for_label
+from wordcount.charsets import decode, encoding_for_label
 
 STOP_WORDS_FILE = Path(__file__).with_name("stop_words.txt")
 HIDDEN_ELEMENTS = "script, style, noscript, template"

@@ -18,8 +18,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from database import execute_alone, transaction
-from models import JSONDocument, UTCDateTime, db, utc_now
+from models import JSONDocument, UTCDateTime, db, execute_alone, transaction, utc_now
 from wordcount.error_codes import Refused
 from wordcount.fetching import FetchError, normalize_url, refuse_known_private_host
 from wordcount.models import UNFINISHED, Count, Status

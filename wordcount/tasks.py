@@ -34,9 +34,8 @@ from rq.job import Job, JobStatus
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import ColumnElement, select, true, update
 
-from database import execute_alone, transaction
-from jobs import jobs
-from models import db, utc_now
+from extensions import jobs
+from models import db, execute_alone, transaction, utc_now
 from wordcount.counting import count_page
 from wordcount.fetching import FetchError, FetchLimits, fetch_page
 from wordcount.models import UNFINISHED, Count, Status

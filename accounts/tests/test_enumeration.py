@@ -6,7 +6,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from accounts.tests.steps import PASSWORD, log_in, new_email, sign_up, verified_account
-from jobs import jobs
+from extensions import jobs
 
 
 class CountingHasher(PasswordHasher):

@@ -8,8 +8,7 @@ import pytest
 
 from accounts.tests.mail_server import link_in
 from accounts.tests.steps import PASSWORD, follow, log_in, new_email, sign_up
-from config import ProductionConfig, TestingConfig
-from environment import ConfigError
+from config import ConfigError, ProductionConfig, TestingConfig
 from web import create_app
 
 

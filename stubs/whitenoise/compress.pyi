@@ -1,4 +1,4 @@
-# The part of WhiteNoise 6.12 that static_files.py uses (it ships no types).
+# The part of WhiteNoise 6.12 that plumbing/static_files.py uses (it ships no types).
 from collections.abc import Callable
 
 class Compressor:

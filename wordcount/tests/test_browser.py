@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from flask import Flask, url_for
 
-import static_files
+from plumbing import static_files
 from tests.support.browser import screenshot, serve
 
 pytestmark = pytest.mark.browser
@@ -153,7 +153,7 @@ def test_the_longest_words_never_make_a_page_wider_than_the_screen(
 
 
 # --- The template's static files, seen by a browser ----------------------------
-# (static_files.py; here because the browser tests and Playwright are the
+# (plumbing/static_files.py; here because the browser tests and Playwright are the
 # example's: a fork that removes it keeps tests/test_static_files.py)
 
 

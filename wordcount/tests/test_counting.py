@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from wordcount.charsets import encoding_for_label
 from wordcount.counting import (
     MAX_WORD_LENGTH,
     WORD,
@@ -15,7 +16,6 @@ from wordcount.counting import (
     load_stop_words,
     visible_text,
 )
-from wordcount.encodings import encoding_for_label
 
 
 def words_of(html: str) -> Counter:

@@ -11,8 +11,9 @@ from rq.timeouts import JobTimeoutException
 from sqlalchemy import func, select, update
 
 from config import TestingConfig
-from jobs import failure_callback, jobs
+from extensions import jobs
 from models import db, utc_now
+from plumbing.jobs import failure_callback
 from tests.support.processes import free_port, wait_until
 from web import create_app
 from wordcount import counts as counts_module

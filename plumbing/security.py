@@ -6,18 +6,15 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response, current_app, redirect, request
-from flask_wtf import CSRFProtect
 from werkzeug.routing import IntegerConverter
+
+from extensions import csrf
 
 if TYPE_CHECKING:
     from wsgiref.headers import Headers
 
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from werkzeug.wrappers import Response as BaseResponse
-
-# Every form needs a token; a JSON API exempts its blueprint (csrf.exempt),
-# since a cross-site form cannot send application/json.
-csrf = CSRFProtect()
 
 # Everything is served from this origin: no CDN, no inline script.
 CONTENT_SECURITY_POLICY = (
@@ -69,7 +66,7 @@ def add_security_headers(response: Response) -> Response:
 
 def static_headers(app: Flask) -> "Callable[[Headers, str, str], None]":
     """The same headers for the static files WhiteNoise serves, outside
-    Flask (static_files.py). HSTS when the app forces HTTPS: a browser
+    Flask (plumbing/static_files.py). HSTS when the app forces HTTPS: a browser
     ignores it on a plain-HTTP response."""
     headers_to_add = dict(SECURITY_HEADERS)
     if app.config["FORCE_HTTPS"]:

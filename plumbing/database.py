@@ -14,11 +14,10 @@ plain SQLAlchemy session makes four: the pool's pre-ping, ``BEGIN``, the
   PostgreSQL (autocommit), so it fails loudly on both, and a test on SQLite
   catches it. Write in a POST (or PUT, PATCH, DELETE) view.
 - **Writes are transactions**, as before: any other method, and everything
-  outside a request (jobs, the shell, migrations). ``transaction()`` wraps
-  a block that must commit or roll back whole. ``execute_alone()`` runs one
-  statement on its own, in autocommit: a read after a write has committed,
-  or a write one statement makes atomic (``UPDATE ... RETURNING``), in one
-  round trip and holding no transaction while the caller goes on.
+  outside a request (jobs, the shell, migrations). ``models.transaction()``
+  wraps a block that must commit or roll back whole;
+  ``models.execute_alone()`` runs one statement on its own, in one round
+  trip.
 - **No pre-ping.** A server that restarted has closed its end of every
   connection; checkout sees that locally (the idle socket is readable)
   and replaces the connection, without a round trip. Failures the socket
@@ -27,12 +26,10 @@ plain SQLAlchemy session makes four: the pool's pre-ping, ``BEGIN``, the
 """
 
 import select
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, has_request_context, request
-from sqlalchemy import Executable, Result, event
+from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
@@ -87,29 +84,6 @@ def on_checkout(
     if closed_by_server(dbapi_connection):
         raise DisconnectionError("the server closed the connection")  # the pool reconnects
     dbapi_connection.autocommit = reads_only()
-
-
-@contextmanager
-def transaction() -> Iterator[None]:
-    """Commit the session at the end of the block; roll it back when the
-    block raises (the error goes on), so the session is usable after."""
-    try:
-        yield
-    except BaseException:
-        db.session.rollback()
-        raise
-    db.session.commit()
-
-
-def execute_alone(statement: Executable, params: Mapping[str, Any] | None = None) -> Result[Any]:
-    """Run ``statement`` on its own, in autocommit, after committing what
-    the session holds, and leave no transaction open. On PostgreSQL that
-    is one round trip (no BEGIN, no COMMIT). The rows are read before it
-    returns."""
-    db.session.commit()
-    db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    with transaction():  # ends the autocommit: the next statement is in a transaction again
-        return db.session.execute(statement, params).freeze()()
 
 
 def reads_only() -> bool:

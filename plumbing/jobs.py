@@ -1,8 +1,8 @@
 """Background jobs: ``jobs.submit(func, *args)``, on RQ and Redis.
 
-``jobs`` is an extension object like ``db``: created here, bound with
-``init_app``. With ``REDIS_URL`` set, ``submit`` queues the call for the
-worker process (``python manage.py worker``; worker.py). Without it (a
+``jobs`` is an extension object like ``db``: created in extensions.py,
+bound with ``init_app``. With ``REDIS_URL`` set, ``submit`` queues the call for the
+worker process (``python manage.py worker``; plumbing/worker.py). Without it (a
 laptop on SQLite) it runs the call at once, in the request, with the
 failure handling a worker gives: what the call raises is logged and handed
 to its ``on_failure``, never raised into the request. Nothing else needs
@@ -124,9 +124,6 @@ class Jobs:
     def _state(self) -> JobsState:
         state: JobsState = current_app.extensions["jobs"]
         return state
-
-
-jobs = Jobs()
 
 
 def run_inline(

@@ -1,5 +1,5 @@
 """Holding the stop signals across a fork: plumbing for gunicorn.conf.py and
-worker.py, which a fork never needs to touch.
+plumbing/worker.py, which a fork never needs to touch.
 
 A process that forks a child which installs its own stop handlers has a
 window between the fork and those handlers: a SIGTERM that lands in it

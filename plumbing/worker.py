@@ -1,5 +1,5 @@
 """The worker process, ``python manage.py worker``: plumbing a fork never
-touches (jobs are submitted with ``jobs.submit``, in jobs.py). It is RQ's
+touches (jobs are submitted with ``jobs.submit``, extensions.py). It is RQ's
 ``WorkerPool`` of ``HerokuWorker`` processes: jobs wait on the network, so
 one dyno runs ``WORKER_CONCURRENCY`` of them at once. On
 SIGTERM (Heroku's restarts and deploys) each running job gets
@@ -33,9 +33,9 @@ from rq.worker import HerokuWorker
 from rq.worker_pool import WorkerPool
 from sqlalchemy.orm import configure_mappers
 
-import stop_signals
-from jobs import jobs
+from extensions import jobs
 from models import db
+from plumbing import stop_signals
 
 log = logging.getLogger(__name__)
 
