@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-pgbouncer lint audit heroku-local rename clean
+.PHONY: run test test-pgbouncer lint audit heroku-local clean
 
 # A virtualenv keeps the path it was made in: moved or renamed with the
 # project, its scripts point at the old one. Start it afresh then.
@@ -46,11 +46,8 @@ audit: $(VENV)/.dev  ## Known vulnerabilities in the pinned requirements (asks P
 heroku-local: $(VENV)/.dev  ## The Procfile as Heroku runs it, on local PostgreSQL
 	PATH="$(CURDIR)/$(BIN):$$PATH" bin/heroku-local
 
-rename:  ## Rename the project: make rename NAME=ReadingList [SHORT=readinglist]
-	$(PYTHON) bin/rename.py "$(NAME)" "$(SHORT)"
-
 clean:
-	rm -rf $(VENV) instance .pytest_cache .hypothesis
+	rm -rf $(VENV) instance .pytest_cache test-artifacts
 
 # uv installs the same pins four times faster than pip (docs/development.md):
 # used when it is on PATH, never required.
@@ -73,18 +70,19 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	$(INSTALL) -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-# >>> accounts
-.PHONY: remove-accounts
-remove-accounts:  ## Delete the accounts package (sign-up, log-in), leaving the rest
-	$(PYTHON) bin/remove_package.py accounts
-# <<< accounts
+# >>> template
+# The template's own targets: the fork step deletes them with itself.
+.PHONY: fork test-fork
+fork:  ## Make this clone your project: make fork NAME=Shelf KEEP=accounts (or none, or "accounts example")
+	@$(PYTHON) forking/fork.py "$(NAME)" "$(SHORT)" "$(KEEP)"
+
+test-fork: $(VENV)/.dev  ## The fork step's tests, each in a scratch clone (minutes)
+	$(BIN)/python -m pytest forking/tests --numprocesses 2 --dist loadfile $(PYTEST_ARGS)
+# <<< template
 
 # >>> example
 # The Wordcount example's own targets.
-.PHONY: remove-example test-reliability bench bench-smoke bench-tools
-
-remove-example:  ## Delete the Wordcount example, leaving the template's minimal app
-	$(PYTHON) bin/remove_package.py example
+.PHONY: test-reliability bench bench-smoke bench-tools
 
 test-reliability: $(VENV)/.dev  ## Load, faults and hostile input against real processes
 	$(BIN)/python -m pytest wordcount/tests/reliability -m reliability --numprocesses 2 --dist loadfile

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-# Re-exported: a package reads its own settings with them (accounts/settings.py).
+# Re-exported: a package reads its own settings with them (docs/configuration.md).
 from plumbing.environment import ConfigError as ConfigError
 from plumbing.environment import Environment as Environment
 
@@ -80,7 +80,7 @@ def redis_url_setting(name: str, url: str | None) -> str | None:
 class Config:
     """Settings shared by every environment."""
 
-    # The name pages show; rename it with the template (README "Rename the template").
+    # The name pages show.
     APP_NAME = "HerokuCondaFlaskAlembic"
     ENV_NAME = "base"
     DEBUG = False

@@ -13,10 +13,20 @@ A .env file in the project folder is read first, when present.
 """
 
 import os
+from functools import wraps
+from typing import Any
 
 import click
-from flask import Flask
-from flask.cli import FlaskGroup, ScriptInfo, routes_command, run_command, shell_command
+import flask_migrate
+from flask import Flask, current_app
+from flask.cli import (
+    FlaskGroup,
+    ScriptInfo,
+    routes_command,
+    run_command,
+    shell_command,
+    with_appcontext,
+)
 from flask_migrate.cli import db as migrate_commands  # type: ignore[import-not-found]
 from sqlalchemy.exc import OperationalError
 
@@ -41,6 +51,28 @@ cli.add_command(routes_command)
 cli.add_command(worker_command)
 # Beside Flask-Migrate's own: python manage.py db connections.
 migrate_commands.add_command(connections_command)
+
+
+def upgrade_first_in_development(command: click.Command) -> None:
+    """``db migrate`` compares the models with an up-to-date database, and
+    Alembic refuses one with revisions pending ("Target database is not up
+    to date"). On a laptop that is the development database, which only
+    ever follows the history: bring it up to date first, so that README's
+    order (migrate, then upgrade) works on any clone."""
+    original = command.callback
+    assert original is not None
+
+    @wraps(original)
+    @with_appcontext
+    def migrate(*args: Any, **kwargs: Any) -> Any:
+        if current_app.config["ENV_NAME"] == "development":
+            flask_migrate.upgrade()
+        return original(*args, **kwargs)
+
+    command.callback = migrate
+
+
+upgrade_first_in_development(migrate_commands.commands["migrate"])
 
 
 @cli.command("runserver")

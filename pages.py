@@ -1,4 +1,4 @@
-"""The template's own start page: replace it with your app's."""
+"""The start page: replace it with your app's."""
 
 from flask import Blueprint, render_template
 

@@ -42,14 +42,15 @@ def create_app(config: Config | None = None) -> Flask:
 
     app.add_url_rule("/healthz", view_func=healthz)
     app.shell_context_processor(shell_context)
-    # Your blueprints go here. Registered first, a blueprint's "/" takes
-    # precedence over the template's start page.
-    # >>> example: `make remove-example` deletes the lines between the markers
+    # Your packages: import each and call its init_app, which registers its
+    # blueprints. Registered first, a blueprint's "/" takes precedence over
+    # the start page (pages.py).
+    # >>> example
     import wordcount
 
     wordcount.init_app(app)
     # <<< example
-    # >>> accounts: `make remove-accounts` deletes the lines between the markers
+    # >>> accounts
     import accounts
 
     accounts.init_app(app)

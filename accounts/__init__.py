@@ -4,10 +4,9 @@ the password, change the address, delete the account.
 Everything of it lives in this package: the table (``models``), what the
 pages do (``users``), the pages (``auth``: getting in; ``account``: the
 signed-in user's page), signed links (``tokens``), passwords
-(``passwords``), mail (``mail``), rate limits (``rate_limits``), its settings
-(``settings``), templates and
-tests. ``make remove-accounts`` deletes it, with the marked lines that
-wire it in. A fork's views use Flask-Login's ``login_required`` and
+(``passwords``), mail (``mail``), rate limits (``rate_limits``), its
+settings (``settings``), templates and tests. ``create_app()`` wires it in
+with one call. Your views use Flask-Login's ``login_required`` and
 ``current_user`` (README "Accounts").
 """
 

@@ -1,4 +1,4 @@
-"""The accounts' settings, read like the template's own (config.py): from
+"""The accounts' settings, read like every setting (config.py): from
 ``app.config["ENVIRONMENT"]``, each with its default, each bad value a
 ConfigError naming it. accounts/README.md lists them with their figures."""
 
@@ -27,7 +27,7 @@ LIMITS = {
 
 def load(app: Flask) -> None:
     """The ACCOUNTS_*, SMTP_* and MAIL_FROM settings, read like the
-    template's own (config.py)."""
+    app's own (config.py)."""
     env: Environment = app.config["ENVIRONMENT"]
     app.config.update(
         ACCOUNTS_PASSWORD_MIN_LENGTH=env.integer("ACCOUNTS_PASSWORD_MIN_LENGTH", 15, minimum=8),

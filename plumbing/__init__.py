@@ -1,4 +1,4 @@
-"""The template's plumbing: what every app needs and a fork never edits.
+"""The plumbing: what every app needs and nobody edits.
 
 The worker process and its stop signals, gunicorn's request deadline,
 static files, security headers and CSRF, error pages, how requests use the

@@ -25,7 +25,7 @@ from models import db
 
 # RQ and redis-py are imported where they are used: a web process without
 # REDIS_URL never needs them, and importing them (asyncio included) would
-# make every start-up a third slower (make bench's startup.import_ratio).
+# make every start-up a third slower (measured with python -X importtime).
 if TYPE_CHECKING:
     from redis import Redis
     from rq import Queue, Retry

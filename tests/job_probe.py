@@ -18,6 +18,12 @@ def app_and_database() -> dict:
     return {"app": current_app.name, "database": db.session.scalar(text("SELECT 1"))}
 
 
+def touch(path: str) -> None:
+    """Leave a file that the test sees, whichever process ran the job."""
+    with open(path, "x"):
+        pass
+
+
 def sleep(seconds: float) -> float:
     time.sleep(seconds)
     return seconds

@@ -1,5 +1,5 @@
 """manage.py and gunicorn as real processes. Nothing here names a table,
-revision or route of the example: what the tests expect is derived from the
+revision or route of a package: what the tests expect is derived from the
 models and the migrations folder, or built in a copy of the project."""
 
 import json
@@ -249,7 +249,6 @@ def test_a_database_that_does_not_answer_is_an_error_without_traceback():
     assert "pa55word" not in result.stderr
 
 
-@pytest.mark.smoke
 def test_help_lists_one_way_to_run_the_server_and_renders_cleanly():
     result = ok(manage("--help"))
     commands = re.findall(r"^  (\w+)", result.stdout.split("Commands:")[1], re.MULTILINE)
@@ -407,7 +406,7 @@ def test_runserver_names_a_bad_port():
 
 def test_migrations_folder_survives_an_empty_history():
     # git keeps no empty folder: without this file, a fork whose history is
-    # empty (make remove-example) would have no migrations/versions to write to.
+    # empty (no package shipped a revision) would have no migrations/versions to write to.
     assert Path(PROJECT_DIR, "migrations", "versions", ".gitkeep").exists()
 
 

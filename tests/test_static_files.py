@@ -11,9 +11,6 @@ from config import TestingConfig
 from plumbing import static_files
 from web import create_app
 
-# Run in a fork after each package's removal (tests/support/fork.py).
-pytestmark = pytest.mark.smoke
-
 HASHED_STYLESHEET = re.compile(r"/static/style\.[0-9a-f]{12}\.css")
 
 

@@ -1,5 +1,5 @@
 """The house rules (README "Which files are yours"), turned into checks:
-the template's modules stay small and layered, the plumbing is reached only
+the top-level modules and the plumbing stay small and layered, the plumbing is reached only
 through the top level, and no module's name shadows a library's."""
 
 import ast
@@ -98,7 +98,7 @@ def test_a_module_and_its_functions_stay_short(module):
 
 def app_packages() -> list[Path]:
     """Every package of the app (yours, and the optional ones), not the
-    template's plumbing or its tests."""
+    plumbing or its tests."""
     return sorted(
         path.parent for path in PROJECT_DIR.glob("*/__init__.py") if path.parent.name not in NOT_APP
     )
@@ -146,7 +146,7 @@ def installed_module_names() -> set[str]:
 
 
 def test_no_module_of_the_project_is_named_like_a_library():
-    """``accounts/limits.py`` beside the ``limits`` library reads as one
+    """A package's ``limits.py`` beside the ``limits`` library reads as one
     thing, and a top-level ``select.py`` would hide the standard library's."""
     tracked = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "*.py"],

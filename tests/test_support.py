@@ -1,4 +1,4 @@
-"""The test support package itself: what a killed run leaves behind."""
+"""The test support package itself: its fixtures, and what a killed run leaves behind."""
 
 import shutil
 import socket
@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from extensions import jobs
+from tests import job_probe
 from tests.support.environment import PROJECT_DIR, project_env
 from tests.support.processes import wait_until
 
@@ -42,3 +44,11 @@ def test_a_private_redis_server_dies_with_the_test_process_that_started_it():
     process.wait(timeout=10)
     process.stdout.close()
     wait_until(lambda: refused(port), timeout=10, what=f"redis-server on {port} to exit")
+
+
+def test_jobs_app_runs_a_job_inline_and_through_a_worker(jobs_app, tmp_path):
+    done = tmp_path / "done"
+    with jobs_app.app_context():
+        ran_here = jobs.submit(job_probe.touch, str(done))
+    assert ran_here is (jobs_app.config["REDIS_URL"] is None)
+    wait_until(done.exists, timeout=20, what="the job's file")

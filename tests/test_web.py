@@ -11,9 +11,6 @@ from models import Base, db, transaction
 from plumbing.database import WriteInSafeRequest
 from web import create_app, shell_context
 
-# Run in a fork after each package's removal (tests/support/fork.py).
-pytestmark = pytest.mark.smoke
-
 PRODUCTION_ENV = {
     "DATABASE_URL": "sqlite://",
     "SECRET_KEY": "s3cret",
@@ -34,9 +31,9 @@ def test_start_page_is_html_naming_the_app(client, app):
     assert app.config["APP_NAME"] in response.text
 
 
-def test_the_templates_start_page_names_the_app(app):
-    # A blueprint of the app's own may take "/" (the example does): the
-    # template's page is checked by calling its view.
+def test_the_start_page_names_the_app(app):
+    # A package's blueprint may take "/": the start page (pages.py) is
+    # checked by calling its view.
     with app.test_request_context("/"):
         page = pages.home()
     assert f"<h1>{app.config['APP_NAME']}</h1>" in page

@@ -1,10 +1,10 @@
-"""Wordcount, the template's example app: count the words on a web page.
+"""Wordcount, the example app: count the words on a web page.
 
 Everything of the example lives in this package: its pages (``pages``) and
 JSON API (``api``), which call ``counts``; the job that counts a page
 (``tasks``), the table (``models``), the counter and the fetcher,
-templates, the OpenAPI document, tests and benchmarks. ``make remove-example`` deletes
-it, with the few marked lines that wire it into the template.
+templates, the OpenAPI document, tests and benchmarks. ``create_app()``
+wires it in with one call.
 """
 
 import threading
@@ -30,7 +30,7 @@ def init_app(app: Flask) -> None:
 
 
 def load_settings(app: Flask) -> None:
-    """The WORDCOUNT_* settings, read like the template's own (config.py).
+    """The WORDCOUNT_* settings, read like every setting (config.py).
     Private hosts may be fetched only in development and testing, so that
     local pages can be counted there."""
     env: Environment = app.config["ENVIRONMENT"]

@@ -3,8 +3,8 @@
 A request the API refuses (``Refused``) gets the status of its code. A count
 whose URL was accepted and whose page then failed (``Failed``) is stored on
 its row with its code; a POST that waited for it reports it as 422, and
-reading it is 200 (openapi.json's Count.error). Codes the template itself
-answers with (not_found, db_unavailable, ...) are the template's (plumbing/error_pages.py).
+reading it is 200 (openapi.json's Count.error). Codes every page
+answers with (not_found, db_unavailable, ...) are plumbing/error_pages.py's.
 """
 
 from errors import AppError

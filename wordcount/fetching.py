@@ -34,7 +34,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 MAX_URL_LENGTH = 2048
 CHUNK_SIZE = 64 * 1024
-USER_AGENT = "Wordcount/1.0 (a Flask template's example app)"
+USER_AGENT = "Wordcount/1.0 (a Flask example app)"
 # RFC 9110, 8.6: Content-Length = 1*DIGIT (ASCII digits; str.isdigit would
 # also take "¹" or "٣"). A list of equal values is one value.
 CONTENT_LENGTH = re.compile(r"[0-9]{1,19}")

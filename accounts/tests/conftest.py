@@ -1,5 +1,6 @@
-"""The accounts' fixtures: an SMTP server process, and the app (the
-template's ``app`` fixture, on SQLite and PostgreSQL) sending mail to it."""
+"""The accounts' own fixtures: SMTP servers with TLS and a login, and apps
+sharing one database. The plain SMTP server, ``outbox``, ``user`` and
+``logged_in_client`` are every package's (tests/support/users.py)."""
 
 import subprocess
 from collections.abc import Callable, Iterator
@@ -8,23 +9,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from accounts.tests.mail_server import MailServer
 from models import db
 from tests.support.fixtures import empty_every_table, testing_config
+from tests.support.mail_server import MailServer, running
 from web import create_app
-
-
-def running(server: MailServer) -> Iterator[MailServer]:
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def mail_server(tmp_path_factory) -> Iterator[MailServer]:
-    yield from running(MailServer(tmp_path_factory.mktemp("smtp")))
 
 
 @pytest.fixture(scope="session")
@@ -61,11 +49,6 @@ def implicit_tls_mail_server(tmp_path_factory, certificate) -> Iterator[MailServ
     yield from running(
         MailServer(tmp_path_factory.mktemp("smtp-465"), tls=certificate, implicit_tls=True)
     )
-
-
-@pytest.fixture
-def app_settings(mail_server) -> dict[str, str]:
-    return mail_server.settings
 
 
 @pytest.fixture

@@ -2,17 +2,12 @@
 tests compose these."""
 
 import re
-import uuid
 from urllib.parse import urlsplit
 
-from accounts.tests.mail_server import MailServer, link_in
+from tests.support.mail_server import MailServer, link_in
+from tests.support.users import PASSWORD, new_email
 
-PASSWORD = "tulip harbor violin 47"
 NEW_PASSWORD = "seven quiet lanterns drift"
-
-
-def new_email() -> str:
-    return f"user-{uuid.uuid4().hex[:12]}@example.test"
 
 
 def path_of(link: str) -> str:

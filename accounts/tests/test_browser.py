@@ -5,9 +5,10 @@ production; the mail goes through the real SMTP server."""
 
 import pytest
 
-from accounts.tests.mail_server import link_in
-from accounts.tests.steps import NEW_PASSWORD, PASSWORD, new_email
+from accounts.tests.steps import NEW_PASSWORD
 from tests.support.browser import screenshot, serve
+from tests.support.mail_server import link_in
+from tests.support.users import PASSWORD, new_email
 
 pytestmark = pytest.mark.browser
 

@@ -5,8 +5,9 @@ hash each), so that timing tells no more than the answer."""
 import pytest
 from argon2 import PasswordHasher
 
-from accounts.tests.steps import PASSWORD, log_in, new_email, sign_up, verified_account
+from accounts.tests.steps import log_in, sign_up, verified_account
 from extensions import jobs
+from tests.support.users import PASSWORD, new_email
 
 
 class CountingHasher(PasswordHasher):

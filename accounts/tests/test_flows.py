@@ -1,23 +1,17 @@
 """Each flow of the accounts, end to end through the pages, with the mail
 going through a real SMTP server."""
 
-import pytest
-
-from accounts.tests.mail_server import body, link_in
 from accounts.tests.steps import (
     NEW_PASSWORD,
-    PASSWORD,
     follow,
     log_in,
     logged_in,
-    new_email,
     path_of,
     sign_up,
     verified_account,
 )
-
-# Run in a fork after each package's removal (tests/support/fork.py).
-pytestmark = pytest.mark.smoke
+from tests.support.mail_server import body, link_in
+from tests.support.users import PASSWORD, new_email
 
 
 def test_sign_up_mails_a_link_that_verifies_the_address_then_log_in_works(client, mail_server):

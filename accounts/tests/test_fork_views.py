@@ -5,7 +5,8 @@ import pytest
 from flask import Blueprint
 from flask_login import current_user, login_required
 
-from accounts.tests.steps import PASSWORD, verified_account
+from accounts.tests.steps import verified_account
+from tests.support.users import PASSWORD
 
 notes = Blueprint("notes", __name__)
 

@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from redis import Redis
 
-from accounts.tests.steps import PASSWORD, log_in, new_email, sign_up
+from accounts.tests.steps import log_in, sign_up
+from tests.support.users import PASSWORD, new_email
 
 
 def test_the_sixth_log_in_a_minute_to_one_account_gets_429_with_retry_after(client):

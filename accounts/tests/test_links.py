@@ -5,15 +5,9 @@ import time
 import pytest
 from itsdangerous import TimestampSigner
 
-from accounts.tests.mail_server import link_in
-from accounts.tests.steps import (
-    NEW_PASSWORD,
-    follow,
-    new_email,
-    path_of,
-    sign_up,
-    verified_account,
-)
+from accounts.tests.steps import NEW_PASSWORD, follow, path_of, sign_up, verified_account
+from tests.support.mail_server import link_in
+from tests.support.users import new_email
 
 
 def reset_link(client, mail_server, email: str, count: int) -> str:

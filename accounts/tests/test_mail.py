@@ -7,8 +7,9 @@ import logging
 from rq import Queue
 
 from accounts.models import find
-from accounts.tests.steps import PASSWORD, new_email, sign_up
+from accounts.tests.steps import sign_up
 from tests.support.processes import free_port
+from tests.support.users import PASSWORD, new_email
 
 
 def test_with_redis_the_mail_waits_in_the_queue_with_its_retries(make_app, redis_url):

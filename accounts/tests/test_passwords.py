@@ -6,7 +6,8 @@ from argon2 import PasswordHasher
 
 from accounts.models import find
 from accounts.passwords import MAX_LENGTH, common_passwords, weakness
-from accounts.tests.steps import PASSWORD, log_in, verified_account
+from accounts.tests.steps import log_in, verified_account
+from tests.support.users import PASSWORD
 
 CONTEXT = ["Bookshelf", "alice.walker@example.test", "alice.walker"]
 

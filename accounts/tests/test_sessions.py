@@ -3,16 +3,16 @@ change, CSRF on every form, and ``next`` kept to this site."""
 
 import pytest
 
-from accounts.tests.mail_server import link_in
 from accounts.tests.steps import (
     NEW_PASSWORD,
-    PASSWORD,
     csrf_token,
     follow,
     log_in,
     logged_in,
     verified_account,
 )
+from tests.support.mail_server import link_in
+from tests.support.users import PASSWORD
 
 
 def session_cookie(client) -> str | None:

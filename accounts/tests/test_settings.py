@@ -6,9 +6,10 @@ import logging
 import flask_migrate
 import pytest
 
-from accounts.tests.mail_server import link_in
-from accounts.tests.steps import PASSWORD, follow, log_in, new_email, sign_up
+from accounts.tests.steps import follow, log_in, sign_up
 from config import ConfigError, ProductionConfig, TestingConfig
+from tests.support.mail_server import link_in
+from tests.support.users import PASSWORD, new_email
 from web import create_app
 
 

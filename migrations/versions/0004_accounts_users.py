@@ -1,4 +1,4 @@
-"""Accounts: the users table (make remove-accounts takes it away).
+"""Accounts: the users table.
 
 Revision ID: 0004
 Revises: 0003

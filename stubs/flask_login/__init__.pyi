@@ -1,5 +1,5 @@
 # Flask-Login 0.6 ships no types: the part of it the accounts package (and
-# a fork's views) use. make remove-accounts deletes these stubs with it.
+# a fork's views) use. They go with accounts.
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar

@@ -15,8 +15,9 @@ the machine and the process that made them, and a later run drops those of
 processes that are gone.
 
 These fixtures know nothing of any blueprint or table: they serve the
-template's own tests and those of every package (a plugin, loaded by
+tests of the plumbing and those of every package (a plugin, loaded by
 pyproject.toml's addopts, so a package's conftest.py imports nothing).
+docs/testing.md lists them, with examples.
 """
 
 import hashlib
@@ -26,7 +27,6 @@ import shutil
 import socket
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import flask_migrate
@@ -40,14 +40,19 @@ from sqlalchemy.exc import OperationalError
 from config import TestingConfig, sqlalchemy_url
 from models import db
 from tests.network_guard.plugin import guard_log
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.environment import isolate_environment
-from tests.support.fork import fork_of_the_project
 from tests.support.processes import Dyno, worker_dyno
 from tests.support.round_trips import RoundTrips
 from tests.support.servers import RedisServer
 from web import create_app
 
+# >>> accounts
+# With accounts: a verified user, a client logged in as that user, and the
+# mail the app sent (tests/support/users.py; its app_settings sends the
+# app fixture's mail to the outbox).
+pytest_plugins = ["tests.support.users"]
+
+# <<< accounts
 # A developer's .env or exported settings must not change what a test sees
 # (the app reads settings when it is built, from the mapping it is given;
 # manage.py and the servers tests start read the environment).
@@ -250,12 +255,15 @@ def private_redis(tmp_path) -> Iterator[RedisServer]:
     server.stop()
 
 
+# >>> accounts|example
 # --- A browser -----------------------------------------------------------------
 
 
 @pytest.fixture
 def browser():
     """Headless Chromium; skipped without it, failed without it in CI."""
+    from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail("Chromium is missing: apt-get install -y chromium")
@@ -268,6 +276,7 @@ def browser():
         browser.close()
 
 
+# <<< accounts|example
 # --- The app -------------------------------------------------------------------
 
 
@@ -282,18 +291,49 @@ def app_settings() -> dict[str, str]:
 def app(request, app_settings) -> Iterator[Flask]:
     """The app with a migrated, empty database: once on SQLite, once on PostgreSQL."""
     if request.param == "sqlite":
-        url = "sqlite://"
+        yield from sqlite_app(app_settings)
     else:
-        url = request.getfixturevalue("postgres_database")
-    app = create_app(testing_config(url, **app_settings))
+        yield from postgres_app(request.getfixturevalue("postgres_database"), app_settings)
+
+
+@pytest.fixture(params=["inline", pytest.param("worker", marks=pytest.mark.postgres)])
+def jobs_app(request, app_settings, tmp_path) -> Iterator[Flask]:
+    """The app, with its jobs run once inline (SQLite, no REDIS_URL: a job
+    runs in the request that submits it) and once by a worker process
+    (PostgreSQL, Redis and ``python manage.py worker`` with the same
+    settings, stopped after the test). Wait for what a job does with
+    ``wait_until`` (tests.support.processes)."""
+    if request.param == "inline":
+        yield from sqlite_app(app_settings)
+        return
+    database = request.getfixturevalue("postgres_database")
+    redis = request.getfixturevalue("redis_url")
+    worker = worker_dyno(tmp_path / "worker.log", database, redis, **app_settings)
+    try:
+        yield from postgres_app(database, {**app_settings, "REDIS_URL": redis})
+    finally:
+        worker.stop()
+
+
+def sqlite_app(settings: dict[str, str]) -> Iterator[Flask]:
+    """An app on a migrated in-memory SQLite database of its own."""
+    app = create_app(testing_config("sqlite://", **settings))
     app.config["WTF_CSRF_ENABLED"] = False
     with app.app_context():
-        if request.param == "sqlite":
-            flask_migrate.upgrade()
+        flask_migrate.upgrade()
     yield app
     with app.app_context():
-        if request.param == "postgresql":
-            empty_every_table()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def postgres_app(database: str, settings: dict[str, str]) -> Iterator[Flask]:
+    """An app on the shared PostgreSQL test database, emptied after."""
+    app = create_app(testing_config(database, **settings))
+    app.config["WTF_CSRF_ENABLED"] = False
+    yield app
+    with app.app_context():
+        empty_every_table()
         db.session.remove()
         db.engine.dispose()
 
@@ -302,13 +342,7 @@ def app(request, app_settings) -> Iterator[Flask]:
 def queue_app(postgres_database, redis_url) -> Iterator[Flask]:
     """The app with REDIS_URL set, on a PostgreSQL database that worker
     processes share (emptied after the test)."""
-    app = create_app(testing_config(postgres_database, REDIS_URL=redis_url))
-    app.config["WTF_CSRF_ENABLED"] = False
-    yield app
-    with app.app_context():
-        empty_every_table()
-        db.session.remove()
-        db.engine.dispose()
+    yield from postgres_app(postgres_database, {"REDIS_URL": redis_url})
 
 
 @pytest.fixture
@@ -336,13 +370,6 @@ def empty_every_table() -> None:
         text("SELECT setval(s.oid::regclass, 1, false) FROM pg_class s WHERE s.relkind = 'S'")
     )
     db.session.commit()
-
-
-@pytest.fixture
-def fresh_clone(tmp_path) -> Path:
-    """The project as committed in a new repository: a fork, for the
-    removal tests (tests/support/fork.py)."""
-    return fork_of_the_project(tmp_path / "myapp")
 
 
 @pytest.fixture

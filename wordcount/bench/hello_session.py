@@ -1,6 +1,6 @@
 """Bare Flask plus the same read as ``GET /api/counts/<id>`` through a
 Flask-SQLAlchemy session, the raw query's SQL as ``text()``: what the stack
-costs over one raw psycopg round trip, before any of the template's own code
+costs over one raw psycopg round trip, before any of the app's own code
 (security headers, CSRF, error handling, the example's query building).
 Not a pattern to copy: it is here to be measured against."""
 
@@ -15,7 +15,7 @@ from wordcount.bench.hello_db import RESULT_BY_ID, result_body
 
 app = Flask(__name__)
 app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(os.environ["DATABASE_URL"])
-# One round trip per read, as the template's reads: no BEGIN, no ROLLBACK.
+# One round trip per read, as the app's reads: no BEGIN, no ROLLBACK.
 app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"isolation_level": "AUTOCOMMIT"}
 db = SQLAlchemy(app)
 QUERY = text(RESULT_BY_ID.replace("%s", ":count_id"))

@@ -1,4 +1,4 @@
-"""The original template's counting pipeline, written from its description.
+"""The first Wordcount's counting pipeline, written from its description.
 
 BeautifulSoup's html.parser, get_text(), NLTK's word tokenizer, tokens that
 contain an ASCII letter, collections.Counter, then the same without stop

@@ -1,4 +1,4 @@
-"""The example's fixtures: the template's (tests/support/fixtures.py), an OpenAPI check
+"""The example's fixtures: those of tests/support/fixtures.py, an OpenAPI check
 on every API response, and a local web site to count."""
 
 import json
@@ -27,7 +27,7 @@ settings.register_profile("suite", deadline=None, print_blob=True)
 settings.load_profile("suite")
 
 
-@pytest.fixture  # replaces the template's client fixture (tests/support/fixtures.py)
+@pytest.fixture  # replaces the client fixture (tests/support/fixtures.py)
 def client(app):
     """A test client whose every /api/ response is checked against openapi.json."""
     violations = check_api_responses(app)

@@ -152,7 +152,7 @@ def test_the_longest_words_never_make_a_page_wider_than_the_screen(
     screenshot(page, f"longest-words-{viewport}.png")
 
 
-# --- The template's static files, seen by a browser ----------------------------
+# --- The app's static files, seen by a browser ----------------------------
 # (plumbing/static_files.py; here because the browser tests and Playwright are the
 # example's: a fork that removes it keeps tests/test_static_files.py)
 
@@ -169,7 +169,7 @@ class Swappable:
 
 
 def site(folder: Path, css: str) -> Flask:
-    """A page with one stylesheet, served as the template serves its own."""
+    """A page with one stylesheet, served as the app serves its own."""
     folder.mkdir()
     (folder / "site.css").write_text(css)
     app = Flask(__name__, static_folder=str(folder), static_url_path="/static")

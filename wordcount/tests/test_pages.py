@@ -5,9 +5,6 @@ import pytest
 from models import db
 from wordcount.models import Count
 
-# Run in a fork after each package's removal (tests/support/fork.py).
-pytestmark = pytest.mark.smoke
-
 PAGE = "<p>The cat and the dog. The cat sat.</p>"
 
 

@@ -1,4 +1,4 @@
-"""A real SMTP server process for the accounts' tests (smtp_server.py:
+"""A real SMTP server process for the tests of mail (smtp_server.py:
 aiosmtpd), storing what it receives in a Maildir that the tests read."""
 
 import mailbox
@@ -6,6 +6,7 @@ import re
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from email.message import Message
 from pathlib import Path
 
@@ -14,6 +15,15 @@ from tests.support.processes import free_port, stop_group, wait_until
 from tests.support.servers import start_server
 
 LINK = re.compile(r"https?://\S+")
+
+
+def running(server: "MailServer") -> Iterator["MailServer"]:
+    """Start ``server`` for a fixture to yield, and stop it after."""
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 class MailServer:
@@ -45,7 +55,7 @@ class MailServer:
         }
 
     def start(self) -> None:
-        command = [sys.executable, "-m", "accounts.tests.smtp_server", str(self.port)]
+        command = [sys.executable, "-m", "tests.support.smtp_server", str(self.port)]
         command.append(str(self.directory / "Maildir"))
         if self.tls:
             command += ["--tls", *map(str, self.tls)]

@@ -1,8 +1,8 @@
-"""The SMTP server process the accounts' tests start: aiosmtpd, storing
+"""The SMTP server process the tests start (mail_server.py): aiosmtpd, storing
 each message in a Maildir; with --tls, it requires STARTTLS with that
 certificate, and with --login, AUTH with that login and password.
 
-    python -m accounts.tests.smtp_server PORT MAILDIR [--tls CERT KEY] [--implicit-tls]
+    python -m tests.support.smtp_server PORT MAILDIR [--tls CERT KEY] [--implicit-tls]
                                          [--login USER:PASSWORD]
 
 --implicit-tls speaks TLS from the first byte (port 465's way) instead.
