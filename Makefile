@@ -18,13 +18,11 @@ run: $(VENV)/.runtime  ## Serve on http://127.0.0.1:5000 with SQLite, debugger a
 	$(BIN)/python manage.py db upgrade
 	$(BIN)/python manage.py runserver
 
-# >>> example
 # The property tests' random seed, printed; HYPOTHESIS_SEED=N repeats a run's cases.
 ifndef HYPOTHESIS_SEED
 HYPOTHESIS_SEED := $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
 endif
 PYTEST_ARGS += --hypothesis-seed=$(HYPOTHESIS_SEED)
-# <<< example
 
 test: $(VENV)/.dev  ## The test suite (without the long reliability runs), with coverage
 	rm -rf test-artifacts/coverage && mkdir -p test-artifacts/coverage

@@ -15,66 +15,15 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-
 # Re-exported: a package reads its own settings with them (docs/configuration.md).
 from plumbing.environment import ConfigError as ConfigError
 from plumbing.environment import Environment as Environment
+from plumbing.environment import database_url_setting, redis_url_setting
+from plumbing.environment import sqlalchemy_url as sqlalchemy_url
 
 DEFAULT_SETTINGS = "config.DevelopmentConfig"
 # Development only: ProductionConfig refuses to start with it.
 DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105
-
-
-def sqlalchemy_url(url: str) -> str:
-    """Return ``url`` with PostgreSQL URLs pointed at psycopg 3.
-
-    Heroku sets ``postgres://...``, a scheme SQLAlchemy 1.4+ no longer
-    accepts, and a bare ``postgresql://`` would pick whichever driver the
-    installed SQLAlchemy prefers.
-    """
-    for scheme in ("postgres://", "postgresql://"):
-        if url.startswith(scheme):
-            return "postgresql+psycopg://" + url.removeprefix(scheme)
-    return url
-
-
-def scheme_of(url: str) -> str:
-    """A URL setting's error names its scheme alone: the rest may hold a password."""
-    scheme, separator, _ = url.partition("://")
-    return f"one with {scheme}://" if separator else "one without a scheme"
-
-
-def database_url_setting(name: str, url: str) -> str:
-    """``url``, once SQLAlchemy can read it and its driver is installed."""
-    try:
-        make_url(sqlalchemy_url(url)).get_dialect().import_dbapi()
-    except (ArgumentError, NoSuchModuleError, ImportError):
-        raise ConfigError(
-            f"{name} must be a database URL such as postgres://user:password@host:5432/name "
-            f"or sqlite:///name.sqlite3, not {scheme_of(url)}"
-        ) from None
-    except ValueError as error:  # SQLAlchemy's reading of the port; names the port alone
-        raise ConfigError(f"{name} must have a numeric port: {error}") from None
-    return url
-
-
-def redis_url_setting(name: str, url: str | None) -> str | None:
-    """``url``, once redis-py can read it (plumbing/jobs.py connects with it)."""
-    if url is None:
-        return None
-    if not url.startswith(("redis://", "rediss://", "unix://")):
-        raise ConfigError(
-            f"{name} must be a redis://, rediss:// or unix:// URL, not {scheme_of(url)}"
-        )
-    from redis.connection import parse_url  # only when REDIS_URL is set: see plumbing/jobs.py
-
-    try:
-        parse_url(url)  # type: ignore[no-untyped-call]  # unannotated in redis-py
-    except ValueError as error:  # a port or an option; redis-py names it alone
-        raise ConfigError(f"{name} is not a URL redis-py can read: {error}") from None
-    return url
 
 
 class Config:
@@ -108,6 +57,8 @@ class Config:
         # Background jobs (docs/jobs.md): off, and run inline, without REDIS_URL.
         self.REDIS_URL = redis_url_setting("REDIS_URL", env.text("REDIS_URL"))
         self.REDIS_VERIFY_TLS = env.flag("REDIS_VERIFY_TLS", True)
+        # Whether outbound.fetch() may reach this machine (docs/jobs.md).
+        self.OUTBOUND_ALLOW_LOOPBACK = self.allow_loopback(env)
         self.WORKER_CONCURRENCY = env.integer("WORKER_CONCURRENCY", 4, minimum=1)
         # The web server (gunicorn.conf.py): processes, and threads in each.
         self.PORT = env.integer("PORT", 8000, minimum=1)
@@ -117,6 +68,9 @@ class Config:
 
     def secret_key(self, env: Environment) -> str:
         return env.text("SECRET_KEY", DEFAULT_SECRET_KEY)
+
+    def allow_loopback(self, env: Environment) -> bool:
+        return env.flag("OUTBOUND_ALLOW_LOOPBACK", False)
 
     def trusted_hosts(self, env: Environment) -> list[str] | None:
         # None: any Host header is accepted, as on a laptop.
@@ -167,6 +121,10 @@ class TestingConfig(Config):
     def database_url(self, env: Environment) -> str:
         return database_url_setting("TEST_DATABASE_URL", env.text("TEST_DATABASE_URL", "sqlite://"))
 
+    def allow_loopback(self, env: Environment) -> bool:
+        # The tests' web servers all listen on loopback.
+        return env.flag("OUTBOUND_ALLOW_LOOPBACK", True)
+
 
 class ProductionConfig(Config):
     """Heroku production: everything from the environment, HTTPS only."""
@@ -193,6 +151,14 @@ class ProductionConfig(Config):
             "DATABASE_URL", "add PostgreSQL with heroku addons:create heroku-postgresql"
         )
         return database_url_setting("DATABASE_URL", url)
+
+    def allow_loopback(self, env: Environment) -> bool:
+        if env.flag("OUTBOUND_ALLOW_LOOPBACK", False):
+            raise ConfigError(
+                "OUTBOUND_ALLOW_LOOPBACK is for development and tests: on a dyno it would let "
+                "a URL a user typed reach the dyno itself; unset it"
+            )
+        return False
 
     def trusted_hosts(self, env: Environment) -> list[str]:
         # Redirects and absolute URLs are built from the Host header: accept

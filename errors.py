@@ -25,6 +25,24 @@ class AppError(Exception):
         self.headers = headers
 
 
+class JobsUnavailable(AppError):
+    """``jobs.submit`` could not queue the job: Redis refused, hung or
+    dropped the connection (within a second or two, never longer). Left
+    alone it answers 503 with Retry-After; a view that can do without the
+    job catches it and says what it did instead."""
+
+    RETRY_AFTER = 30  # seconds: long enough for a Redis restart
+
+    def __init__(self, reason: str):
+        super().__init__(
+            "jobs_unavailable",
+            "The job queue is unavailable; try again shortly.",
+            503,
+            {"Retry-After": str(self.RETRY_AFTER)},
+        )
+        self.reason = reason
+
+
 def answer_errors_in_json(blueprint: Blueprint) -> None:
     """Answer the errors of ``blueprint``'s URLs in JSON. Call it where the
     blueprint is made: Flask takes no setup after its first registration."""

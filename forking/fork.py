@@ -75,7 +75,7 @@ OPTIONAL = {
         ],
     ),
     "example": Package(
-        paths=["wordcount"],
+        paths=["wordcount", "stubs/webencodings"],
         revisions={
             "0001_create_results_table.py",
             "0002_count_status.py",

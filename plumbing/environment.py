@@ -1,8 +1,11 @@
 """Typed, validated reads of settings from a mapping: the one way every
-setting is read (config.py says where)."""
+setting is read (config.py says where), and the checks of URL settings."""
 
 from collections.abc import Callable, Mapping
 from typing import TypeVar, overload
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 T = TypeVar("T")
 
@@ -65,3 +68,53 @@ class Environment:
         if raw in ("0", "false", "no", "off"):
             return False
         raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Return ``url`` with PostgreSQL URLs pointed at psycopg 3.
+
+    Heroku sets ``postgres://...``, a scheme SQLAlchemy 1.4+ no longer
+    accepts, and a bare ``postgresql://`` would pick whichever driver the
+    installed SQLAlchemy prefers.
+    """
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url.removeprefix(scheme)
+    return url
+
+
+def scheme_of(url: str) -> str:
+    """A URL setting's error names its scheme alone: the rest may hold a password."""
+    scheme, separator, _ = url.partition("://")
+    return f"one with {scheme}://" if separator else "one without a scheme"
+
+
+def database_url_setting(name: str, url: str) -> str:
+    """``url``, once SQLAlchemy can read it and its driver is installed."""
+    try:
+        make_url(sqlalchemy_url(url)).get_dialect().import_dbapi()
+    except (ArgumentError, NoSuchModuleError, ImportError):
+        raise ConfigError(
+            f"{name} must be a database URL such as postgres://user:password@host:5432/name "
+            f"or sqlite:///name.sqlite3, not {scheme_of(url)}"
+        ) from None
+    except ValueError as error:  # SQLAlchemy's reading of the port; names the port alone
+        raise ConfigError(f"{name} must have a numeric port: {error}") from None
+    return url
+
+
+def redis_url_setting(name: str, url: str | None) -> str | None:
+    """``url``, once redis-py can read it (plumbing/jobs.py connects with it)."""
+    if url is None:
+        return None
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"{name} must be a redis://, rediss:// or unix:// URL, not {scheme_of(url)}"
+        )
+    from redis.connection import parse_url  # only when REDIS_URL is set: see plumbing/jobs.py
+
+    try:
+        parse_url(url)  # type: ignore[no-untyped-call]  # unannotated in redis-py
+    except ValueError as error:  # a port or an option; redis-py names it alone
+        raise ConfigError(f"{name} is not a URL redis-py can read: {error}") from None
+    return url

@@ -1,16 +1,16 @@
 """Background jobs: ``jobs.submit(func, *args)``, on RQ and Redis.
 
 ``jobs`` is an extension object like ``db``: created in extensions.py,
-bound with ``init_app``. With ``REDIS_URL`` set, ``submit`` queues the call for the
-worker process (``python manage.py worker``; plumbing/worker.py). Without it (a
-laptop on SQLite) it runs the call at once, in the request, with the
-failure handling a worker gives: what the call raises is logged and handed
-to its ``on_failure``, never raised into the request. Nothing else needs
-Redis to start.
+bound with ``init_app``. With ``REDIS_URL`` set, ``submit`` queues the call
+for the worker process (``python manage.py worker``; plumbing/worker.py).
+Without it (a laptop on SQLite) it runs the call at once, before it
+returns, with what a worker gives (docs/jobs.md): an app context of its own,
+the timeout, the retries, ``on_failure`` once no retry is left, the session
+rolled back after a failure; what the call raises is never raised into the
+request. Nothing else needs Redis to start.
 
 A job is a function of the app's own (RQ imports it by name in the worker)
-taking JSON-like arguments. It runs in an app context, in the worker as
-inline, and ``on_failure(*args, error=...)`` runs once no retry is left.
+taking JSON-like arguments.
 """
 
 import logging
@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
+from errors import JobsUnavailable
 from models import db
+from plumbing.inline_jobs import qualified_name, run_inline
 
 # RQ and redis-py are imported where they are used: a web process without
 # REDIS_URL never needs them, and importing them (asyncio included) would
@@ -32,6 +34,9 @@ if TYPE_CHECKING:
     from rq.job import Job
 
 log = logging.getLogger(__name__)
+
+# RQ's own default when a job names no timeout (rq.defaults.DEFAULT_JOB_TIMEOUT).
+DEFAULT_TIMEOUT = 180
 
 FailureHandler = Callable[..., None]
 Task = Callable[[], object]
@@ -51,6 +56,11 @@ class Jobs:
 
     def init_app(self, app: Flask) -> None:
         url = app.config["REDIS_URL"]
+        if not url and app.config["ENV_NAME"] in ("staging", "production"):
+            app.logger.warning(
+                "REDIS_URL is not set: jobs run inline, in the web request that submits them "
+                "(add Redis and a worker dyno: docs/heroku.md)"
+            )
         app.extensions["jobs"] = JobsState(
             redis=redis_connection(url, app.config["REDIS_VERIFY_TLS"]) if url else None,
             queue_name=app.config["JOBS_QUEUE"],
@@ -67,13 +77,33 @@ class Jobs:
     ) -> bool:
         """Queue ``func(*args)`` for a worker, or run it now without Redis.
 
-        ``timeout`` stops a run after that many seconds; ``retry`` runs it
-        again after a failure; ``on_failure(*args, error=...)`` then records
-        the failure. True when the call ran here and has finished; False
-        when it waits in the queue. A Redis failure raises ``RedisError``."""
+        ``timeout`` (seconds, RQ's 180 by default) stops a run; ``retry``
+        runs it again after a failure; ``on_failure(*args, error=...)``
+        then records the failure. True when the call ran here and has
+        finished; False when it waits in the queue. When Redis refuses,
+        hangs or drops the connection it raises JobsUnavailable (errors.py)
+        within two seconds."""
         if self._state.redis is None:
-            run_inline(func, args, on_failure)
+            run_inline(func, args, timeout or DEFAULT_TIMEOUT, retry, on_failure)
             return True
+        from redis import RedisError
+
+        try:
+            self._enqueue(func, args, job_id, timeout, retry, on_failure)
+        except RedisError as error:
+            log.warning("Could not queue %s: %s", qualified_name(func), error)
+            raise JobsUnavailable(str(error)) from error
+        return False
+
+    def _enqueue(
+        self,
+        func: Callable[..., object],
+        args: tuple[object, ...],
+        job_id: str | None,
+        timeout: int | None,
+        retry: "Retry | None",
+        on_failure: FailureHandler | None,
+    ) -> None:
         from rq import Callback
 
         self.queue().enqueue(
@@ -88,7 +118,6 @@ class Jobs:
             result_ttl=60,
             failure_ttl=24 * 3600,
         )
-        return False
 
     def fetch_many(self, job_ids: list[str]) -> "list[Job | None]":
         """The jobs with these ids; None for each that Redis no longer has."""
@@ -126,18 +155,6 @@ class Jobs:
         return state
 
 
-def run_inline(
-    func: Callable[..., object], args: tuple[object, ...], on_failure: FailureHandler | None
-) -> None:
-    try:
-        func(*args)
-    except Exception as error:
-        log.exception("Job %s%r failed", qualified_name(func), args)
-        db.session.rollback()  # whatever the failed run left open
-        if on_failure is not None:
-            on_failure(*args, error=error)
-
-
 def failure_callback(
     job: "Job",
     connection: "Redis",
@@ -158,16 +175,18 @@ def failure_callback(
     handler(*job.args, error=exc_value)
 
 
-def qualified_name(func: Callable[..., object]) -> str:
-    return f"{func.__module__}.{func.__qualname__}"
-
-
 def redis_connection(url: str, verify_tls: bool) -> "Redis":
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry as ConnectionRetry
+
     options: dict[str, Any] = {
-        # Fail a web request in seconds, not minutes, when Redis is away.
-        "socket_connect_timeout": 5,
-        "socket_timeout": 10,
-        "health_check_interval": 30,
+        # A web request learns within two seconds that Redis is away (refused,
+        # hung or dropped): each step half a second, and one more try on a
+        # new connection, which also replaces one Redis closed while idle.
+        # The worker's RQ raises socket_timeout above its blocking waits.
+        "socket_connect_timeout": 0.5,
+        "socket_timeout": 0.5,
+        "retry": ConnectionRetry(NoBackoff(), 1),
     }
     if url.startswith("rediss://") and not verify_tls:
         # Heroku Key-Value Store presents a self-signed certificate: the

@@ -176,3 +176,15 @@ def test_trusted_hosts_is_a_comma_separated_list():
 
 def test_development_accepts_any_host():
     assert DevelopmentConfig({}).TRUSTED_HOSTS is None
+
+
+@pytest.mark.parametrize("cls", [StagingConfig, ProductionConfig])
+def test_staging_and_production_refuse_to_fetch_loopback(cls):
+    with pytest.raises(ConfigError, match=r"^OUTBOUND_ALLOW_LOOPBACK is for development and tests"):
+        cls({**PRODUCTION_ENV, "OUTBOUND_ALLOW_LOOPBACK": "true"})
+    assert cls(PRODUCTION_ENV).OUTBOUND_ALLOW_LOOPBACK is False
+
+
+def test_development_reaches_loopback_only_when_asked():
+    assert DevelopmentConfig({}).OUTBOUND_ALLOW_LOOPBACK is False
+    assert DevelopmentConfig({"OUTBOUND_ALLOW_LOOPBACK": "true"}).OUTBOUND_ALLOW_LOOPBACK is True

@@ -30,15 +30,12 @@ def init_app(app: Flask) -> None:
 
 
 def load_settings(app: Flask) -> None:
-    """The WORDCOUNT_* settings, read like every setting (config.py).
-    Private hosts may be fetched only in development and testing, so that
-    local pages can be counted there."""
+    """The WORDCOUNT_* settings, read like every setting (config.py). Local
+    pages can be counted in development with OUTBOUND_ALLOW_LOOPBACK."""
     env: Environment = app.config["ENVIRONMENT"]
-    development = app.config["ENV_NAME"] in ("development", "testing")
     app.config.update(
         WORDCOUNT_FETCH_TIMEOUT=env.number("WORDCOUNT_FETCH_TIMEOUT", 10.0, above=0),
         WORDCOUNT_MAX_BYTES=env.integer("WORDCOUNT_MAX_BYTES", 5_000_000, 1),
-        WORDCOUNT_ALLOW_PRIVATE_HOSTS=env.flag("WORDCOUNT_ALLOW_PRIVATE_HOSTS", development),
         # A count's job is stopped after this long (then retried, then
         # failed); a count still unfinished this long after it was accepted
         # fails.

@@ -20,9 +20,9 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from models import JSONDocument, UTCDateTime, db, execute_alone, transaction, utc_now
 from wordcount.error_codes import Refused
-from wordcount.fetching import FetchError, normalize_url, refuse_known_private_host
+from wordcount.fetching import FetchError, check_url
 from wordcount.models import UNFINISHED, Count, Status
-from wordcount.tasks import EXPIRED_MESSAGE, expired_before, fetch_limits, submit_count
+from wordcount.tasks import EXPIRED_MESSAGE, expired_before, submit_count
 
 TOP_WORDS = 10
 MAX_TOP_WORDS = 100
@@ -52,8 +52,7 @@ def accept(raw_url: str, idempotency_key: str | None = None) -> Accepted:
     host is plainly private, is refused (``Refused``, nothing stored); every
     other failure is the count's outcome, stored on its row."""
     try:
-        url = normalize_url(raw_url)
-        refuse_known_private_host(url, fetch_limits())
+        url = check_url(raw_url)
     except FetchError as error:
         raise Refused(error.code, error.message) from None
     count = Count(url=url, requested_url=url, idempotency_key=idempotency_key)
@@ -86,7 +85,7 @@ def find_by_key(key: str) -> Row[tuple[int, str | None]] | None:
 
 def replay(earlier: Row[tuple[int, str | None]], raw_url: str) -> int:
     try:
-        same = normalize_url(raw_url) == earlier.requested_url
+        same = check_url(raw_url) == earlier.requested_url
     except FetchError:
         same = False
     if not same:

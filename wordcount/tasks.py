@@ -27,13 +27,13 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from redis.exceptions import RedisError
 from rq import Retry
 from rq.exceptions import AbandonedJobError
 from rq.job import Job, JobStatus
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import ColumnElement, select, true, update
 
+from errors import JobsUnavailable
 from extensions import jobs
 from models import db, execute_alone, transaction, utc_now
 from wordcount.counting import count_page
@@ -60,9 +60,7 @@ def job_id(count_id: int) -> str:
 def fetch_limits() -> FetchLimits:
     config = current_app.config
     return FetchLimits(
-        timeout=config["WORDCOUNT_FETCH_TIMEOUT"],
-        max_bytes=config["WORDCOUNT_MAX_BYTES"],
-        allow_private_hosts=config["WORDCOUNT_ALLOW_PRIVATE_HOSTS"],
+        timeout=config["WORDCOUNT_FETCH_TIMEOUT"], max_bytes=config["WORDCOUNT_MAX_BYTES"]
     )
 
 
@@ -78,7 +76,7 @@ def submit_count(count_id: int) -> bool:
             retry=RETRY,
             on_failure=count_failed,
         )
-    except RedisError:
+    except JobsUnavailable:
         # The row is committed and stays queued: the sweep enqueues it again.
         log.warning("Could not enqueue count %s; the sweep will retry", count_id, exc_info=True)
         return False

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import flask_migrate
 import pytest
 from flask import Flask
+from hypothesis import settings
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import create_engine, delete, text
@@ -41,6 +42,7 @@ from config import TestingConfig, sqlalchemy_url
 from models import db
 from tests.network_guard.plugin import guard_log
 from tests.support.environment import isolate_environment
+from tests.support.local_site import LocalSite
 from tests.support.processes import Dyno, worker_dyno
 from tests.support.round_trips import RoundTrips
 from tests.support.servers import RedisServer
@@ -59,6 +61,11 @@ pytest_plugins = ["tests.support.users"]
 isolate_environment()
 # Nothing a test runs may reach past loopback (tests/network_guard).
 guard_log()
+# Property tests judge results, never speed: no deadline (a loaded 2-core
+# machine once took 200 ms on a correct case), and a failure prints the blob
+# that replays it. make test prints its random seed and takes HYPOTHESIS_SEED=N.
+settings.register_profile("suite", deadline=None, print_blob=True)
+settings.load_profile("suite")
 
 POSTGRES_SERVER = os.environ.get(
     "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -277,6 +284,25 @@ def browser():
 
 
 # <<< accounts|example
+# --- Web sites to fetch ---------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _site_server() -> Iterator[LocalSite]:
+    site = LocalSite()
+    yield site
+    site.close()
+
+
+@pytest.fixture
+def local_site(_site_server) -> LocalSite:
+    """A web site on 127.0.0.1 with no pages yet: ``local_site.add(path,
+    body)`` returns the URL of a page."""
+    _site_server.routes.clear()
+    _site_server.requests.clear()
+    return _site_server
+
+
 # --- The app -------------------------------------------------------------------
 
 

@@ -26,6 +26,7 @@ import psycopg
 from redis import Redis
 from rq import Worker
 
+from tests.support import loopback_app
 from wordcount.bench.processes import PROJECT_DIR, free_port, redis_server, server
 
 
@@ -130,7 +131,8 @@ def empty(database: str) -> None:
 
 @contextmanager
 def worker(env: dict, processes: int):
-    command = [sys.executable, "manage.py", "worker", "--concurrency", str(processes)]
+    # The slow site is on loopback, which staging refuses to fetch.
+    command = [sys.executable, *loopback_app.WORKER, "--concurrency", str(processes)]
     process = subprocess.Popen(
         command,
         cwd=PROJECT_DIR,
@@ -274,7 +276,7 @@ def bench_background(app_env: dict, database: str, smoke: bool) -> dict:
             empty(database)
             mode_env = {**env, "REDIS_URL": redis if mode == "queued" else ""}
             port = free_port()
-            with server(["gunicorn", "wsgi:app"], mode_env, port):
+            with server(loopback_app.WEB, mode_env, port):
                 base = f"http://127.0.0.1:{port}"
                 if mode == "inline":
                     results["inline"], _ = head_of_line(base, site, scenario)

@@ -24,5 +24,4 @@ def app_environment(database: str) -> dict:
         "SECRET_KEY": "bench-" + "x" * 32,
         "TRUSTED_HOSTS": "127.0.0.1,localhost",
         "DATABASE_URL": database,
-        "WORDCOUNT_ALLOW_PRIVATE_HOSTS": "true",
     }

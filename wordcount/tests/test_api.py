@@ -86,7 +86,7 @@ def test_bad_urls_are_refused_and_nothing_is_stored(client, url, status, code, s
 
 
 def test_blocked_hosts_are_400_and_send_no_request(app, client, local_site, stored_rows):
-    app.config["WORDCOUNT_ALLOW_PRIVATE_HOSTS"] = False
+    app.config["OUTBOUND_ALLOW_LOOPBACK"] = False
     response = post_count(client, local_site.add("/secret", PAGE))
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "blocked_url"

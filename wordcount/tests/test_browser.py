@@ -56,7 +56,7 @@ def test_an_error_keeps_the_input_in_the_browser(app, live_server, browser):
     page.goto(live_server + "/")
     page.fill("input[name=url]", "ftp://example.com/file")
     page.click("button[type=submit]")
-    assert page.locator(".error").inner_text() == "Only http:// and https:// URLs can be counted."
+    assert page.locator(".error").inner_text() == "Only http:// and https:// URLs can be fetched."
     assert page.input_value("input[name=url]") == "ftp://example.com/file"
 
 

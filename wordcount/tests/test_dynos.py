@@ -25,9 +25,10 @@ def test_two_web_dynos_and_a_release_share_one_database(postgres_url, tmp_path, 
     )
     assert release.returncode == 0, release.stderr
     page = local_site.add("/cats", "<p>cat cat dog</p>")
-    private = {"WORDCOUNT_ALLOW_PRIVATE_HOSTS": "true"}
-    first, first_url = web_dyno(tmp_path, "web.1", postgres_url, **private)
-    second, second_url = web_dyno(tmp_path, "web.2", postgres_url, **private)
+    # The page is on loopback, which staging refuses to fetch.
+    loopback = "from tests.support.loopback_app import create\n\napp = create()\n"
+    first, first_url = web_dyno(tmp_path, "web.1", postgres_url, loopback)
+    second, second_url = web_dyno(tmp_path, "web.2", postgres_url, loopback)
     try:
         wait_for_http(first_url + "/healthz", process=first.process)
         wait_for_http(second_url + "/healthz", process=second.process)

@@ -26,7 +26,8 @@ FUZZ_SECONDS = int(os.environ.get("FUZZ_SECONDS", "45"))
 # of the gunicorn process would record the look-up and fail this test.
 FUZZ_APP = """
 from wordcount import tasks
-from wordcount.fetching import Page, normalize_url
+from plumbing.outbound_checks import normalize_url
+from wordcount.fetching import Page
 
 
 def fetch_page(url, limits):

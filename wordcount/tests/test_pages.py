@@ -39,7 +39,7 @@ def test_an_error_shows_the_form_again_with_the_message_and_the_input(client, st
     response = client.post("/", data={"url": "ftp://example.com/file"})
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "Only http:// and https:// URLs can be counted." in html
+    assert "Only http:// and https:// URLs can be fetched." in html
     assert 'value="ftp://example.com/file"' in html
     assert stored_rows() == 0
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import loopback_app
 from tests.support.commands import manage
 from tests.support.http_client import heroku_url, request
 from tests.support.processes import Dyno, free_port, wait_for_http
@@ -79,7 +80,9 @@ class AppServer:
         return round(max(sizes), 1)
 
 
-def start_app(database: str, tmp_path: Path, name: str = "web.1", **env: str) -> AppServer:
+def start_app(
+    database: str, tmp_path: Path, name: str = "web.1", loopback_internet: bool = True, **env: str
+) -> AppServer:
     port = free_port()
     settings = {
         "APP_SETTINGS": "config.ProductionConfig",
@@ -88,11 +91,12 @@ def start_app(database: str, tmp_path: Path, name: str = "web.1", **env: str) ->
         "PORT": str(port),
         "DYNO": name,
         "TRUSTED_HOSTS": "127.0.0.1,localhost",
-        "WORDCOUNT_ALLOW_PRIVATE_HOSTS": "true",
         "WORDCOUNT_FETCH_TIMEOUT": "5",
         **env,
     }
-    dyno = Dyno(["gunicorn", "wsgi:app"], tmp_path / f"{name}.log", **settings)
+    # The pages counted are on loopback, which production refuses to fetch.
+    command = loopback_app.WEB if loopback_internet else ["gunicorn", "wsgi:app"]
+    dyno = Dyno(command, tmp_path / f"{name}.log", **settings)
     url = f"http://127.0.0.1:{port}"
     wait_for_http(url + "/healthz", process=dyno.process)
     return AppServer(dyno, url)

@@ -5,19 +5,19 @@ import gzip
 import json
 import socket
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from flask import Response
 
+from plumbing.outbound_checks import OutboundError, normalize_url
 from tests.support.commands import manage
+from tests.support.environment import PROJECT_DIR
 from tests.support.http_client import heroku_url
-from wordcount.fetching import FetchError, normalize_url
 from wordcount.tests.reliability.conftest import start_app
 from wordcount.tests.reliability.test_faults import stored_rows
 
-CORPUS = json.loads((Path(__file__).with_name("hostile_urls.json")).read_text())
+CORPUS = json.loads((PROJECT_DIR / "tests" / "hostile_urls.json").read_text())
 FETCH_TIMEOUT = 5
 MAX_WORKER_RSS_MB = 300
 
@@ -26,7 +26,7 @@ MAX_WORKER_RSS_MB = 300
 def guarded_app(postgres_url, tmp_path):
     """Production as deployed: private hosts refused."""
     assert manage("db", "upgrade", DATABASE_URL=heroku_url(postgres_url)).returncode == 0
-    server = start_app(postgres_url, tmp_path, WORDCOUNT_ALLOW_PRIVATE_HOSTS="false")
+    server = start_app(postgres_url, tmp_path, loopback_internet=False)
     yield server
     assert server.dyno.stop() == 0
 
@@ -57,7 +57,7 @@ def assert_resolves_nothing_outside_this_machine(url: str, code: str) -> None:
     """Checked in-process first: a case that reached DNS would ask a resolver
     outside this machine."""
     if code == "invalid_url":
-        with pytest.raises(FetchError):
+        with pytest.raises(OutboundError):
             normalize_url(url)
         return
     host = (urlsplit(normalize_url(url)).hostname or "").encode("idna").decode()

@@ -13,8 +13,8 @@ from sqlalchemy import create_engine, text
 from config import sqlalchemy_url
 from tests.support.commands import manage
 from tests.support.http_client import heroku_url, request
+from tests.support.raw_site import RawSite, after, response, trickle
 from wordcount.counting import MAX_WORD_LENGTH
-from wordcount.tests.raw_site import RawSite, after, response, trickle
 from wordcount.tests.reliability.conftest import start_app
 
 FETCH_TIMEOUT = 3

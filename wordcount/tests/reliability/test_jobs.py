@@ -5,6 +5,7 @@ the longest time a count stayed unfinished."""
 
 import json
 import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -14,6 +15,7 @@ from flask import Response
 from sqlalchemy import create_engine, text
 
 from config import sqlalchemy_url
+from tests.support import loopback_app
 from tests.support.commands import manage
 from tests.support.http_client import heroku_url
 from tests.support.processes import Dyno, free_port, wait_until
@@ -36,7 +38,7 @@ def start_worker(
     database: str, redis: str, tmp_path, name: str = "worker.1", concurrency: int = 2
 ) -> Dyno:
     return Dyno(
-        ["python", "manage.py", "worker", "--concurrency", str(concurrency)],
+        [sys.executable, *loopback_app.WORKER, "--concurrency", str(concurrency)],
         tmp_path / f"{name}.log",
         APP_SETTINGS="config.ProductionConfig",
         SECRET_KEY="reliability-" + "k" * 40,
@@ -44,7 +46,6 @@ def start_worker(
         TRUSTED_HOSTS="127.0.0.1",
         REDIS_URL=redis,
         DYNO=name,
-        WORDCOUNT_ALLOW_PRIVATE_HOSTS="true",
         WORDCOUNT_FETCH_TIMEOUT="20",
     )
 

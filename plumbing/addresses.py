@@ -73,6 +73,23 @@ def is_public_address(address: str) -> bool:
     return ip in IPV6_GLOBAL_UNICAST and not any(ip in block for block in IPV6_SPECIAL_PURPOSE)
 
 
+LOOPBACK_V4 = IPv4Network("127.0.0.0/8")
+
+
+def is_loopback_address(address: str) -> bool:
+    """True for this machine's own addresses: 127.0.0.0/8, ::1, and
+    127.0.0.0/8 in an IPv6 form (IPv4-mapped or -compatible)."""
+    ip = ip_address(address.split("%", 1)[0])
+    if isinstance(ip, IPv4Address):
+        return ip in LOOPBACK_V4
+    if ip.is_loopback:
+        return True
+    inner = ip.ipv4_mapped or (
+        IPv4Address(int(ip) & 0xFFFF_FFFF) if ip in IPV4_COMPATIBLE else None
+    )
+    return inner is not None and inner in LOOPBACK_V4
+
+
 def is_public_ipv4(ip: IPv4Address) -> bool:
     return not any(ip in block for block in IPV4_SPECIAL_PURPOSE)
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wordcount.addresses import (
+from plumbing.addresses import (
     IPV4_SPECIAL_PURPOSE,
     IPV6_GLOBAL_UNICAST,
     IPV6_SPECIAL_PURPOSE,

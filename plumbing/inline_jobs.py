@@ -1,0 +1,78 @@
+"""How a job runs without Redis (jobs.submit, inline): as a worker would
+run it, as far as a web request can (docs/jobs.md says where it cannot)."""
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from flask import Flask, current_app
+
+from models import db
+
+if TYPE_CHECKING:
+    from rq import Retry
+
+log = logging.getLogger("plumbing.jobs")
+
+FailureHandler = Callable[..., None]
+
+
+def run_inline(
+    func: Callable[..., object],
+    args: tuple[object, ...],
+    timeout: float,
+    retry: "Retry | None",
+    on_failure: FailureHandler | None,
+) -> None:
+    """Run ``func(*args)`` as a worker would: each attempt in a thread with
+    an app context of its own, stopped after ``timeout`` seconds; then the
+    retries (at once: a request cannot sit out their intervals); then
+    ``on_failure``. A run stopped mid-call is not tried again while its
+    thread still runs (it stops at the next line of Python it reaches)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug's proxy
+    for attempt in range(1 + (retry.max if retry else 0)):
+        error, still_running = run_attempt(app, func, args, timeout)
+        if error is None:
+            return
+        log.error(
+            "Job %s%r failed (attempt %d): %r", qualified_name(func), args, attempt + 1, error
+        )
+        if still_running:
+            break
+    db.session.rollback()  # whatever the request's session holds
+    if on_failure is not None:
+        on_failure(*args, error=error)
+
+
+def run_attempt(
+    app: Flask, func: Callable[..., object], args: tuple[object, ...], timeout: float
+) -> tuple[BaseException | None, bool]:
+    """One run, and whether its thread still runs after the timeout."""
+    from rq.timeouts import JobTimeoutException, TimerDeathPenalty
+
+    outcome: list[BaseException | None] = []
+
+    def attempt() -> None:
+        with app.app_context():
+            try:
+                # RQ's own way to stop a job in a thread: JobTimeoutException
+                # raised in it, at its next line of Python, after ``timeout``.
+                with TimerDeathPenalty(timeout, JobTimeoutException):  # type: ignore[no-untyped-call]
+                    func(*args)
+                outcome.append(None)
+            except BaseException as error:  # what a worker catches too
+                db.session.rollback()  # whatever the failed run left open
+                outcome.append(error)
+
+    thread = threading.Thread(target=attempt, name=f"job {qualified_name(func)}", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if outcome:
+        return outcome[0], False
+    message = f"Task exceeded maximum timeout value ({timeout} seconds)"
+    return JobTimeoutException(message), thread.is_alive()
+
+
+def qualified_name(func: Callable[..., object]) -> str:
+    return f"{func.__module__}.{func.__qualname__}"
