@@ -58,6 +58,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     # After every blueprint: it serves their static folders too.
     static_files.init_app(app, security.static_headers(app))
+    security.refuse_untrusted_hosts(app)  # last: it runs first
     return app
 
 

@@ -2,11 +2,15 @@
 and the request body limit enforced however the body is sent."""
 
 import io
+import json
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response, current_app, redirect, request
 from werkzeug.routing import IntegerConverter
+from werkzeug.sansio.utils import host_is_trusted
+from werkzeug.wrappers import Request as WSGIRequest
+from werkzeug.wrappers import Response as WSGIResponse
 
 from extensions import csrf
 
@@ -113,3 +117,65 @@ class ASCIIIntegerConverter(IntegerConverter):
     """
 
     regex = r"[0-9]{1,30}"
+
+
+def refuse_untrusted_hosts(app: Flask) -> None:
+    """Call last, once every middleware is in place: the check then runs
+    first, for pages, the API and static files alike."""
+    if app.config["TRUSTED_HOSTS"]:
+        app.wsgi_app = TrustedHosts(  # type: ignore[method-assign]
+            app.wsgi_app, app.config["TRUSTED_HOSTS"]
+        )
+
+
+class TrustedHosts:
+    """WSGI middleware: 400 for a Host that is not one of TRUSTED_HOSTS, or
+    that names a port the server was not reached on.
+
+    Links in pages and mail are built from the Host header, so a trusted
+    name with another port (``myapp.example.com:4443``) would put that port
+    into them; Flask's own check ignores ports. Answered before Flask, the
+    refusal needs no URL adapter (an error page's url_for has none for an
+    untrusted Host: that was a 500), and static files get it too.
+    """
+
+    # The router's public ports: browsers leave them out, but may send them.
+    PUBLIC_PORTS = frozenset({"80", "443"})
+
+    def __init__(self, wsgi_app: "WSGIApplication", hosts: list[str]):
+        self.wsgi_app = wsgi_app
+        self.hosts = hosts
+
+    def __call__(
+        self, environ: "WSGIEnvironment", start_response: "StartResponse"
+    ) -> "Iterable[bytes]":
+        # Host names are case-insensitive (RFC 9110, 4.2.3); Werkzeug compares them as sent.
+        host = (environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")).lower()
+        if "HTTP_HOST" in environ:
+            environ["HTTP_HOST"] = host
+        name, port = split_host(host)
+        ports = self.PUBLIC_PORTS | {str(environ.get("SERVER_PORT", ""))}
+        if host_is_trusted(name, self.hosts) and (not port or port in ports):
+            return self.wsgi_app(environ, start_response)
+        return bad_host(environ)(environ, start_response)
+
+
+def split_host(host: str) -> tuple[str, str]:
+    """(name, port) of a Host header; the port is "" when there is none."""
+    if host.startswith("["):  # an IPv6 literal
+        name, _, rest = host.partition("]")
+        return name + "]", rest.removeprefix(":")
+    name, _, port = host.partition(":")
+    return name, port
+
+
+def bad_host(environ: "WSGIEnvironment") -> WSGIResponse:
+    message = "This host name is not served here."
+    wanted = WSGIRequest(environ).accept_mimetypes.best_match(["text/html", "application/json"])
+    if wanted == "application/json":
+        body = {"error": {"code": "bad_host", "message": message}}
+        response = WSGIResponse(json.dumps(body), 400, mimetype="application/json")
+    else:
+        response = WSGIResponse(f"400 Bad Request: {message}\n", 400, mimetype="text/plain")
+    response.headers.update(SECURITY_HEADERS)
+    return response

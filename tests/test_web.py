@@ -241,6 +241,37 @@ def test_production_refuses_a_host_it_does_not_serve(proto):
     assert "Location" not in response.headers
 
 
+@pytest.mark.parametrize(
+    ("path", "accept", "mimetype"),
+    [
+        ("/", "text/html", "text/plain"),  # an HTML page: no error page that needs url_for
+        ("/healthz", "application/json", "application/json"),
+        ("/static/style.css", "*/*", "text/plain"),
+        ("/no-such-page", "text/html", "text/plain"),
+    ],
+)
+def test_an_untrusted_host_is_a_400_on_every_kind_of_url(path, accept, mimetype):
+    response = production_client().get(path, headers={"Host": "evil.example", "Accept": accept})
+    assert (response.status_code, response.mimetype) == (400, mimetype)
+    assert "This host name is not served here." in response.text
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("myapp.example:4443", 400),  # a trusted name with a port it is not served on
+        ("myapp.example:80", 200),
+        ("myapp.example:443", 200),
+        ("myapp.example", 200),
+        ("MyApp.Example", 200),
+    ],
+)
+def test_a_trusted_host_is_served_on_the_public_ports_only(host, status):
+    headers = {"X-Forwarded-Proto": "https", "Host": host}
+    assert production_client().get("/healthz", headers=headers).status_code == status
+
+
 def test_production_sends_hsts_over_https():
     response = production_client().get("/healthz", headers={"X-Forwarded-Proto": "https"})
     assert response.status_code == 200

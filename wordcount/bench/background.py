@@ -27,7 +27,7 @@ from redis import Redis
 from rq import Worker
 
 from tests.support import loopback_app
-from wordcount.bench.processes import PROJECT_DIR, free_port, redis_server, server
+from wordcount.bench.processes import LOOPBACK_APP, PROJECT_DIR, free_port, redis_server, server
 
 
 class Scenario:
@@ -276,7 +276,7 @@ def bench_background(app_env: dict, database: str, smoke: bool) -> dict:
             empty(database)
             mode_env = {**env, "REDIS_URL": redis if mode == "queued" else ""}
             port = free_port()
-            with server(loopback_app.WEB, mode_env, port):
+            with server(["gunicorn", LOOPBACK_APP], mode_env, port):
                 base = f"http://127.0.0.1:{port}"
                 if mode == "inline":
                     results["inline"], _ = head_of_line(base, site, scenario)

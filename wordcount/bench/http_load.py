@@ -13,7 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from wordcount.bench.processes import PROJECT_DIR, free_port, server, sql
+from wordcount.bench.processes import LOOPBACK_APP, PROJECT_DIR, free_port, server, sql
 from wordcount.bench.settings import Settings, app_environment
 
 # The reference apps, served by gunicorn from the project folder.
@@ -190,7 +190,7 @@ def bench_http(pages, settings: Settings, database: str, folder: Path) -> dict:
             base = f"http://127.0.0.1:{app_port}"
             reference = ["gunicorn", *extra]
             with (
-                server(["gunicorn", "wsgi:app", *extra], app_env, app_port) as master,
+                server(["gunicorn", LOOPBACK_APP, *extra], app_env, app_port) as master,
                 server([*reference, HELLO_APP], app_env, hello_port) as hello,
                 server([*reference, HELLO_DB_APP], app_env, hello_db_port) as hello_db,
                 server([*reference, HELLO_SESSION_APP], app_env, session_port) as session,
@@ -307,7 +307,7 @@ def bench_history_scaling(settings: Settings, database: str) -> dict:
     small, large = settings.history_rows
     port = free_port()
     figures = {}
-    with server(["gunicorn", "wsgi:app"], app_env, port):
+    with server(["gunicorn", LOOPBACK_APP], app_env, port):
         for rows in (small, large):
             load_rows(database, rows)
             figures[rows] = measure(

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from wordcount.bench import background
 from wordcount.bench.http_load import HELLO_DB_APP, ONE_QUERY, load_rows, measure
-from wordcount.bench.processes import free_port, server
+from wordcount.bench.processes import LOOPBACK_APP, free_port, server
 from wordcount.bench.settings import Settings, app_environment
 
 
@@ -129,7 +129,7 @@ def bench_network(settings: Settings, database: str) -> dict:
         one_thread = ["--workers", "1", "--threads", "1"]
         app_port, raw_port = free_port(), free_port()
         with (
-            server(["gunicorn", "wsgi:app", *one_thread], env, app_port),
+            server(["gunicorn", LOOPBACK_APP, *one_thread], env, app_port),
             server(["gunicorn", *one_thread, HELLO_DB_APP], env, raw_port),
         ):
             base = f"http://127.0.0.1:{app_port}"

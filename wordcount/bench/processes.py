@@ -10,6 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
+# The app as the Procfile serves it, except that it may fetch the pages the
+# benchmarks serve on loopback, which staging refuses (tests/support/loopback_app.py).
+LOOPBACK_APP = "tests.support.loopback_app:create()"
 POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 
 
