@@ -61,9 +61,10 @@ def fetch(
     """``method`` ``url`` (redirects followed and checked) and the final
     response, or OutboundError. ``accept``: the media types a successful
     response may have, sent as Accept and checked before the body is read."""
-    return fetch_within(
-        url, limits(headers, accept, timeout, max_bytes, max_redirects), method, body
-    )
+    if not (timeout > 0 and max_bytes > 0 and max_redirects >= 0):
+        raise ValueError("timeout and max_bytes must be above 0, max_redirects 0 or more")
+    bounds = limits(headers, accept, timeout, max_bytes, max_redirects)
+    return fetch_within(url, bounds, method, body)
 
 
 def check_url(url: str) -> str:

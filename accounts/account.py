@@ -12,6 +12,7 @@ from accounts.tokens import Purpose, read
 
 bp = Blueprint("account", __name__, url_prefix="/account", static_folder="static")
 
+bp.before_request(forms.form_posts_only)
 bp.after_request(no_store)
 
 WRONG_PASSWORD = "That is not your current password."  # noqa: S105 (a message)

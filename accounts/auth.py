@@ -21,6 +21,9 @@ UNVERIFIED = "Confirm your email address first: we have sent a new link to {emai
 LINK_INVALID = "This link has expired or has been used. Ask for a new one below."
 
 
+bp.before_request(forms.form_posts_only)
+
+
 @bp.after_request
 def no_store(response: Response) -> Response:
     """Pages of accounts and their forms stay out of every cache (a shared

@@ -1,15 +1,33 @@
 """The accounts' forms (Flask-WTF: every form carries a CSRF token)."""
 
-from flask import current_app
+from flask import abort, current_app, request
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, Field, Form, PasswordField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from accounts.models import MAX_EMAIL_LENGTH
-from accounts.passwords import MAX_LENGTH, weakness
+from accounts.passwords import MAX_LENGTH, normalize, weakness
 
 EMAIL_REQUIRED = InputRequired("Enter your email address.")
 PASSWORD_REQUIRED = InputRequired("Enter your password.")
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def form_posts_only() -> None:
+    """Every accounts page takes what its HTML form sends and nothing else
+    (a before_request of its blueprints): 415 for a JSON body or any other
+    type, 400 for a file part or a NUL (no database stores it); each
+    field's length is its form's to check."""
+    if request.method != "POST":
+        return
+    if request.mimetype and request.mimetype not in FORM_TYPES:  # no body is no form to misread
+        abort(415, "Send the page's form (application/x-www-form-urlencoded).")
+    if request.files:
+        abort(400, "This form takes no files.")
+    if any("\x00" in value for value in request.form.values()):
+        abort(400, "A field holds a character no form can send (NUL).")
 
 
 def normalize_email(value: str | None) -> str:
@@ -60,9 +78,17 @@ def new_password_field(label: str = "Password") -> PasswordField:
     return PasswordField(label, validators=[PASSWORD_REQUIRED, strong_password])
 
 
+def within_length(form: Form, field: Field) -> None:
+    """The one length rule of every password field: measured as the
+    password is hashed (NFKC), as sign-up measures it (passwords.weakness),
+    so a password sign-up takes, log-in takes too; no megabyte is hashed."""
+    if len(normalize(field.data or "")) > MAX_LENGTH:
+        raise ValidationError(f"Use at most {MAX_LENGTH} characters.")
+
+
 def password_field(label: str = "Password") -> PasswordField:
-    # Checked against the hash only; bounded so that no megabyte is hashed.
-    return PasswordField(label, validators=[PASSWORD_REQUIRED, Length(max=MAX_LENGTH)])
+    # Checked against the hash only.
+    return PasswordField(label, validators=[PASSWORD_REQUIRED, within_length])
 
 
 class SignUpForm(FlaskForm):

@@ -18,6 +18,7 @@ from typing import Any
 from flask import Flask, current_app, request
 from flask_limiter import Limiter, RouteLimit
 
+from accounts.forms import normalize_email
 from accounts.models import MAX_EMAIL_LENGTH
 
 
@@ -35,10 +36,11 @@ def client_network() -> str:
 
 
 def account_named() -> str:
-    """The account a log-in names: the same key however its address is
-    typed, and one key for every overlong one."""
-    email = request.form.get("email", "")[: MAX_EMAIL_LENGTH + 1]
-    return "account:" + email.strip().casefold()
+    """The account a log-in names, spelled as the form reads it
+    (forms.normalize_email, then its length limit), so padding or case
+    never makes a fresh key; one key for every overlong address."""
+    email = normalize_email(request.form.get("email", ""))[: MAX_EMAIL_LENGTH + 1]
+    return "account:" + email
 
 
 # Flask-Limiter 4.1 keeps its storage on this object, not per app: the last

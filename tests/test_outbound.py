@@ -600,3 +600,11 @@ def test_every_url_of_the_corpus_is_refused_without_a_request(local_site, monkey
             outbound.fetch(url)
         assert error.value.code == code, url
     assert local_site.requests == []
+
+
+@pytest.mark.parametrize(
+    "limits", [{"timeout": 0}, {"timeout": -1}, {"max_bytes": 0}, {"max_redirects": -1}]
+)
+def test_limits_that_could_never_be_met_are_a_programming_error(limits):
+    with pytest.raises(ValueError, match="must be above 0"):
+        outbound.fetch("http://example.com/", **limits)
