@@ -4,12 +4,12 @@ through the top level, and no module's name shadows a library's."""
 
 import ast
 import importlib.metadata
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.commands import project_files
 from tests.support.environment import PROJECT_DIR
 
 # Each module may import only modules of a lower layer: no cycles, and the
@@ -152,14 +152,7 @@ def installed_module_names() -> set[str]:
 def test_no_module_of_the_project_is_named_like_a_library():
     """A package's ``limits.py`` beside the ``limits`` library reads as one
     thing, and a top-level ``select.py`` would hide the standard library's."""
-    tracked = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "*.py"],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-    ).stdout.split()
+    tracked = project_files("*.py")
     taken = installed_module_names()
     clashes = {
         name: module_name

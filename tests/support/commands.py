@@ -35,18 +35,23 @@ def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     return result
 
 
-def copy_project(destination: Path) -> Path:
-    """A copy of the project's files as a newcomer has them after cloning:
-    what git tracks, and new files it does not ignore."""
+def project_files(*patterns: str) -> list[str]:
+    """The project's files as a newcomer has them after cloning: what git
+    tracks, and new files it does not ignore (those matching ``patterns``)."""
     listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", *patterns],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
         check=True,
         timeout=30,
     ).stdout
-    for name in filter(None, listed.split("\0")):
+    return list(filter(None, listed.split("\0")))
+
+
+def copy_project(destination: Path) -> Path:
+    """A copy of the project's files as a newcomer has them after cloning."""
+    for name in project_files():
         source = PROJECT_DIR / name
         if source.is_file():
             (destination / name).parent.mkdir(parents=True, exist_ok=True)
