@@ -45,6 +45,10 @@ from plumbing.outbound_checks import Limits, OutboundError, check_host, normaliz
 __all__ = ["OutboundError", "Response", "check_url", "fetch"]
 
 LOOPBACK_HINT = " Set OUTBOUND_ALLOW_LOOPBACK=true to reach this machine in development."
+# The defaults of every fetch, which a call may change.
+TIMEOUT = 10.0  # seconds, for everything: DNS, every hop, the body
+MAX_BYTES = 5_000_000
+MAX_REDIRECTS = 5
 
 
 def fetch(
@@ -54,9 +58,9 @@ def fetch(
     body: bytes | None = None,
     headers: Mapping[str, str] | None = None,
     accept: tuple[str, ...] = (),
-    timeout: float = 10.0,
-    max_bytes: int = 5_000_000,
-    max_redirects: int = 5,
+    timeout: float = TIMEOUT,
+    max_bytes: int = MAX_BYTES,
+    max_redirects: int = MAX_REDIRECTS,
 ) -> Response:
     """``method`` ``url`` (redirects followed and checked) and the final
     response, or OutboundError. ``accept``: the media types a successful
@@ -73,16 +77,16 @@ def check_url(url: str) -> str:
     at once what a job would fail on later. A name is resolved only by
     ``fetch``."""
     normalized = normalize_url(url)
-    check_host(normalized, limits())
+    check_host(normalized, limits(None, (), TIMEOUT, MAX_BYTES, MAX_REDIRECTS))
     return normalized
 
 
 def limits(
-    headers: Mapping[str, str] | None = None,
-    accept: tuple[str, ...] = (),
-    timeout: float = 10.0,
-    max_bytes: int = 5_000_000,
-    max_redirects: int = 5,
+    headers: Mapping[str, str] | None,
+    accept: tuple[str, ...],
+    timeout: float,
+    max_bytes: int,
+    max_redirects: int,
 ) -> Limits:
     config = current_app.config if has_app_context() else {}
     allow_loopback = bool(config.get("OUTBOUND_ALLOW_LOOPBACK", False))

@@ -23,7 +23,7 @@ from flask import Flask, current_app
 
 from errors import JobsUnavailable
 from models import db
-from plumbing.inline_jobs import qualified_name, run_inline
+from plumbing.inline_jobs import FailureHandler, qualified_name, run_inline
 
 # RQ and redis-py are imported where they are used: a web process without
 # REDIS_URL never needs them, and importing them (asyncio included) would
@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 # RQ's own default when a job names no timeout (rq.defaults.DEFAULT_JOB_TIMEOUT).
 DEFAULT_TIMEOUT = 180
 
-FailureHandler = Callable[..., None]
 Task = Callable[[], object]
 
 
