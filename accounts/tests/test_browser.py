@@ -41,7 +41,14 @@ class Journey:
     def submit(self, fields: dict[str, str], button: str) -> None:
         for name, value in fields.items():
             self.page.fill(f"main input[name={name}]", value)
-        self.page.click(f"main button:has-text('{button}')")
+        self.click(f"main button:has-text('{button}')")
+
+    def click(self, selector: str) -> None:
+        """Click what leads to another page, and wait until that page has
+        loaded: reading the page while it is being replaced finds no
+        document (a flaky failure on a loaded machine)."""
+        with self.page.expect_navigation(wait_until="load"):
+            self.page.click(selector)
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
@@ -61,16 +68,16 @@ def test_sign_up_verify_log_in_reset_and_log_in_again(
 
     page.goto(link_in(mail_server.wait_for(email)))
     me.see("3-confirm")
-    page.click("main button:has-text('Confirm')")
+    me.click("main button:has-text('Confirm')")
     assert "Your email address is confirmed" in page.inner_text("main")
     me.submit({"email": email, "password": PASSWORD}, "Log in")
     page.wait_for_url(live_server + "/")
     assert email in page.inner_text("header")
-    page.click("header button:has-text('Log out')")
+    me.click("header button:has-text('Log out')")
     assert "Log in" in page.inner_text("header")
 
     page.goto(live_server + "/auth/login")
-    page.click("text=Forgot your password?")
+    me.click("text=Forgot your password?")
     me.see("4-forgot")
     me.submit({"email": email}, "Send the link")
     page.goto(link_in(mail_server.wait_for(email, count=2)))
@@ -78,7 +85,7 @@ def test_sign_up_verify_log_in_reset_and_log_in_again(
     me.submit({"password": NEW_PASSWORD}, "Set the password")
     page.wait_for_url("**/account?changed=password")
     me.see("6-account")
-    page.click("header button:has-text('Log out')")
+    me.click("header button:has-text('Log out')")
 
     page.goto(live_server + "/account")  # a protected page: log in, then back
     me.submit({"email": email, "password": NEW_PASSWORD}, "Log in")
