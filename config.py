@@ -111,6 +111,11 @@ class DevelopmentConfig(Config):
     ENV_NAME = "development"
     DEBUG = True
 
+    def trusted_hosts(self, env: Environment) -> list[str] | None:
+        # This machine's names: links (a mailed one too) are built from the
+        # Host header, and another name may reach a laptop (DNS rebinding).
+        return env.names("TRUSTED_HOSTS") or ["localhost", "127.0.0.1"]
+
 
 class TestingConfig(Config):
     """The test suite: TEST_DATABASE_URL, or an in-memory SQLite database."""

@@ -3,7 +3,8 @@ the password, change the address, delete the account.
 
 Everything of it lives in this package: the table (``models``), what the
 pages do (``users``), the pages (``auth``: getting in; ``account``: the
-signed-in user's page), signed links (``tokens``), passwords
+signed-in user's page), signed links (``tokens``), log-ins
+(``sessions``), addresses (``email_addresses``), passwords
 (``passwords``), mail (``mail``), rate limits (``rate_limits``), its
 settings (``settings``), templates and tests. ``create_app()`` wires it in
 with one call. Your views use Flask-Login's ``login_required`` and
@@ -14,27 +15,16 @@ import secrets
 
 from flask import Flask
 from flask_login import LoginManager
-from sqlalchemy import select
 
-from accounts import account, auth, rate_limits, settings
-from accounts.models import User
+from accounts import account, auth, rate_limits, safe_next, sessions, settings
 from accounts.passwords import hasher
-from models import db
 
 login_manager = LoginManager()
-login_manager.login_view = "auth.log_in"
-login_manager.login_message = "Log in to see that page."
+login_manager.unauthorized_handler(safe_next.ask_to_log_in)
 # Flask-Login's session protection marks a session whose address or
-# browser changed; the session token (models.User) does the real work.
+# browser changed; the server's check (sessions.py) does the real work.
 login_manager.session_protection = "basic"
-
-
-@login_manager.user_loader
-def load_user(session_token: str) -> User | None:
-    """The user a session or "remember me" cookie names, while its
-    session token is current (a password change makes a new one)."""
-    query = select(User).where(User.session_token == session_token[:64])
-    return db.session.execute(query).scalar_one_or_none()
+login_manager.user_loader(sessions.load)
 
 
 def init_app(app: Flask) -> None:

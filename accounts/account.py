@@ -3,24 +3,26 @@ delete the account. Every change asks for the current password."""
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, login_required
 
-from accounts import forms, users
-from accounts.auth import LINK_INVALID, message, no_store, start_session
+from accounts import forms, rate_limits, sessions, users
+from accounts.auth import LINK_INVALID, message, no_store
 from accounts.models import User
-from accounts.tokens import Purpose, read
+from accounts.tokens import Purpose, read, token_of
 
 bp = Blueprint("account", __name__, url_prefix="/account", static_folder="static")
 
 bp.before_request(forms.form_posts_only)
 bp.after_request(no_store)
+bp.after_request(rate_limits.add_retry_after)
 
 WRONG_PASSWORD = "That is not your current password."  # noqa: S105 (a message)
 EMAIL_SENT = "We have sent a link to {email}. Your address changes when you follow it."
 EMAIL_TAKEN = "Another account has taken that address meanwhile."
 CHANGED = {
     "password": "Your password is changed. Every other session of yours has ended.",
-    "email": "Your email address is changed.",
+    "email": "Your email address is changed. Every other session of yours has ended.",
+    "verified": "Your email address is confirmed.",
 }
 
 
@@ -61,18 +63,21 @@ def index() -> ResponseReturnValue:
 
 @bp.post("/password")
 @login_required
+@rate_limits.password_checks
 def change_password() -> ResponseReturnValue:
     form = forms.ChangePasswordForm()
     form.account_email = me().email
     if not checks_password(form):
         return page(400, password_form=form)
     users.set_password(me(), forms.text(form.password))
-    start_session(me())  # this session goes on; the others have ended
+    sessions.start(me())  # this session goes on; the others have ended
     return redirect(url_for(".index", changed="password"), code=303)
 
 
 @bp.post("/email")
 @login_required
+@rate_limits.email_change_per_address
+@rate_limits.password_checks
 def change_email() -> ResponseReturnValue:
     form = forms.ChangeEmailForm()
     if not checks_password(form):
@@ -81,25 +86,29 @@ def change_email() -> ResponseReturnValue:
     return message("Check your email", EMAIL_SENT.format(email=form.email.data))
 
 
-@bp.route("/email/<token>", methods=["GET", "POST"])
-def confirm_email(token: str) -> ResponseReturnValue:
-    user, new_email = read(token, Purpose.CHANGE_EMAIL) or (None, None)
-    if user is None or new_email is None:
-        return message("Link expired", LINK_INVALID, 410)
+@bp.route("/email/confirm", methods=["GET", "POST"])
+def confirm_email() -> ResponseReturnValue:
     form = forms.ConfirmForm()
     if not form.validate_on_submit():
-        return render_template("accounts/confirm.html", form=form, email=new_email)
+        return render_template("accounts/confirm.html", form=form), 400 if form.errors else 200
+    user, new_email = read(token_of(forms.text(form.token)), Purpose.CHANGE_EMAIL) or (None, None)
+    if user is None or new_email is None:
+        return message("Link expired", LINK_INVALID, 410)
+    signed_in = current_user.is_authenticated and current_user.id == user.id
     if not users.change_email(user, new_email):
         return message("Address taken", EMAIL_TAKEN, 409)
+    if signed_in:
+        sessions.start(user)  # this session goes on; the others have ended
     return redirect(url_for(".index", changed="email"), code=303)
 
 
 @bp.post("/delete")
 @login_required
+@rate_limits.password_checks
 def delete() -> ResponseReturnValue:
     form = forms.DeleteForm()
     if not checks_password(form):
         return page(400, delete_form=form)
     users.delete(me())
-    logout_user()
+    sessions.log_out(None)
     return message("Account deleted", "Your account and everything in it are deleted.")

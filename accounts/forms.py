@@ -2,9 +2,10 @@
 
 from flask import abort, current_app, request
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, Field, Form, PasswordField
+from wtforms import BooleanField, EmailField, Field, Form, PasswordField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from accounts import email_addresses
 from accounts.models import MAX_EMAIL_LENGTH
 from accounts.passwords import MAX_LENGTH, normalize, weakness
 
@@ -30,24 +31,18 @@ def form_posts_only() -> None:
         abort(400, "A field holds a character no form can send (NUL).")
 
 
-def normalize_email(value: str | None) -> str:
-    """One spelling per address: trimmed and lower-cased. (Mail servers
-    may treat the local part's case as significant; none in use does.)"""
-    return (value or "").strip().casefold()
+def login_spelling(value: str | None) -> str:
+    """A log-in's address as it is looked up (email_addresses.spelling)."""
+    return email_addresses.spelling(value or "")
 
 
 def valid_email(form: Form, field: Field) -> None:
-    """An address mail can be sent to; whether it exists is for the
-    verification link to find out."""
-    local, at, domain = field.data.rpartition("@")
-    if (
-        not at
-        or not local
-        or len(local) > 64  # RFC 5321 4.5.3.1.1
-        or "." not in domain.strip(".")
-        or any(char.isspace() or not char.isprintable() for char in field.data)
-    ):
-        raise ValidationError("Enter an email address such as name@example.com.")
+    """One mailbox this site can mail, in its stored spelling
+    (email_addresses); whether it exists is for the mailed link to find out."""
+    try:
+        field.data = email_addresses.normalize(field.data or "")
+    except email_addresses.InvalidAddress as error:
+        raise ValidationError(str(error)) from None
 
 
 def strong_password(form: Form, field: Field) -> None:
@@ -67,11 +62,7 @@ def text(field: Field) -> str:
 
 
 def email_field(label: str = "Email") -> EmailField:
-    return EmailField(
-        label,
-        filters=[normalize_email],
-        validators=[EMAIL_REQUIRED, Length(max=MAX_EMAIL_LENGTH), valid_email],
-    )
+    return EmailField(label, validators=[EMAIL_REQUIRED, valid_email])
 
 
 def new_password_field(label: str = "Password") -> PasswordField:
@@ -99,7 +90,7 @@ class SignUpForm(FlaskForm):
 class LogInForm(FlaskForm):
     email = EmailField(
         "Email",
-        filters=[normalize_email],
+        filters=[login_spelling],
         validators=[EMAIL_REQUIRED, Length(max=MAX_EMAIL_LENGTH)],
     )
     password = password_field()
@@ -110,13 +101,36 @@ class EmailForm(FlaskForm):
     email = email_field()
 
 
+# A whole pasted link at most: the token (tokens.MAX_TOKEN_LENGTH) and a URL.
+MAX_LINK_LENGTH = 4096
+
+
+def link_field() -> StringField:
+    """The mailed link's token, put in by the page's script (tokens.py)."""
+    return StringField(
+        "The link from your email",
+        validators=[InputRequired("Paste the link from your email."), Length(max=MAX_LINK_LENGTH)],
+    )
+
+
 class ConfirmForm(FlaskForm):
     """A button that follows a mailed link: GET shows it, POST acts, so
     that a mail scanner fetching the link uses nothing up."""
 
+    token = link_field()
+
+
+class VerifyForm(FlaskForm):
+    """Confirming an address takes the password it was signed up with, so
+    that a password someone else chose never survives the owner's click."""
+
+    token = link_field()
+    password = password_field()
+
 
 class NewPasswordForm(FlaskForm):
     account_email = ""  # for the password's checks; the view sets it
+    token = link_field()
     password = new_password_field("New password")
 
 

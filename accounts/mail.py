@@ -1,11 +1,16 @@
 """Mail: a background job renders and sends it over SMTP.
 
-``send(to, template, **context)`` submits the job (jobs.submit): a worker
-runs it when REDIS_URL is set, the request itself otherwise. The job
-renders ``accounts/email/<template>.txt`` (its first line is the subject)
-and, for a message with a link, signs the link itself (``link=``): no
-live link ever waits in Redis or shows in a log. A failed send is retried
-(RETRY), then logged as an error with the address and the kind of message.
+``send(to, template, link=..., **context)`` submits the job (jobs.submit):
+a worker runs it when REDIS_URL is set, the request itself otherwise. The
+job renders ``accounts/email/<template>.txt`` (its first line is the
+subject). A link is the one the request asked for (tokens.Link): the job
+signs it, or drops the message when the account has changed since. A
+failed send, a recipient the server refuses included, is retried (RETRY),
+then logged as an error with the kind of message.
+
+Each address gets at most ACCOUNTS_MAIL_LIMIT_PER_RECIPIENT messages: past
+it, ``send`` drops the message, and the page answers as it always does
+(rate_limits.mail_allowed).
 
 Without an SMTP server, in development and tests a message is written to
 the app's log (the terminal of ``make run``) instead, links and all, so
@@ -24,10 +29,9 @@ from urllib.parse import urlsplit
 from flask import current_app, render_template, request
 from rq import Retry
 
-from accounts import tokens
-from accounts.models import User, find
+from accounts import rate_limits, tokens
 from extensions import jobs
-from models import db, utc_now
+from models import utc_now
 
 # Seconds between attempts: an SMTP outage of about 10 minutes loses no mail.
 RETRY = Retry(max=3, interval=[10, 60, 600])
@@ -39,15 +43,19 @@ class MailNotSent(RuntimeError):
     """A message that cannot be sent as the settings stand."""
 
 
-def send(to: str, template: str, link: dict[str, Any] | None = None, **context: Any) -> None:
-    """Mail ``template`` to ``to``. ``link``: the user, purpose and
-    endpoint of a signed link the job makes (see tokens.make)."""
+def send(to: str, template: str, link: tokens.Link | None = None, **context: Any) -> None:
+    """Queue ``template`` for ``to`` (an address as email_addresses stores
+    it), with the ``link`` the request asked for. Raises JobsUnavailable
+    when the queue cannot take it: nothing was queued."""
+    if not rate_limits.mail_allowed(to):
+        current_app.logger.info("Mail (%s) not sent: its recipient's limit is reached", template)
+        return
     message = {
         "to": to,
         "template": template,
         "context": context,
-        "link": link,
-        "site": request.host_url,  # the links' scheme and host
+        "link": link.as_dict() if link is not None else None,
+        "site": request.host_url,  # the links' scheme and host (TRUSTED_HOSTS vetted it)
     }
     jobs.submit(deliver, message, timeout=JOB_TIMEOUT, retry=RETRY, on_failure=delivery_failed)
 
@@ -56,10 +64,12 @@ def deliver(message: dict[str, Any]) -> None:
     """The job: render ``message`` and send it through the SMTP server."""
     context = dict(message["context"])
     if message["link"] is not None:
-        link = signed_link(message["site"], **message["link"])
-        if link is None:
-            return  # no such account (any more): no message
-        context.update(link=link, hours=tokens.lifetime(message["link"]["purpose"]) // 3600)
+        link = tokens.Link(**message["link"])
+        url = address_of(message["site"], link)
+        if url is None:
+            current_app.logger.info("Mail (%s) dropped: its link is dead", message["template"])
+            return
+        context.update(link=url, hours=tokens.lifetime(link.purpose) // 3600)
     text = render_template(f"accounts/email/{message['template']}.txt", **context)
     subject, _, body = text.partition("\n")
     email = build(message["to"], subject.strip(), body.strip() + "\n")
@@ -75,27 +85,23 @@ def deliver(message: dict[str, Any]) -> None:
         )
         return
     with connect(settings) as smtp:
-        smtp.send_message(email)
-    current_app.logger.info("Mail sent to %s: %s", message["to"], email["Subject"])
+        # The envelope names the one stored address, whatever the header
+        # parser would make of it; a refused recipient is a failed send.
+        refused = smtp.send_message(email, to_addrs=[message["to"]])
+    if refused:
+        raise MailNotSent(f"the server refused the recipient: {refused!r}")
+    current_app.logger.info("Mail sent: %s", email["Subject"])
 
 
-def signed_link(
-    site: str,
-    purpose: str,
-    endpoint: str,
-    user_id: int | None = None,
-    email: str | None = None,
-    new_email: str | None = None,
-) -> str | None:
-    """The link, signed for the user of this id (or of this address); None
-    when there is no such user, and so no message."""
-    user = db.session.get(User, user_id) if user_id is not None else find(email or "")
-    if user is None:
+def address_of(site: str, link: tokens.Link) -> str | None:
+    """The link's address: the page, and the token after the ``#``; None
+    when the link is dead (tokens.Link.token)."""
+    token = link.token()
+    if token is None:
         return None
-    token = tokens.make(user, tokens.Purpose(purpose), new_email)
     parts = urlsplit(site)
     urls = current_app.url_map.bind(parts.netloc, url_scheme=parts.scheme)
-    return urls.build(endpoint, {"token": token}, force_external=True)
+    return urls.build(link.endpoint, force_external=True) + "#" + token
 
 
 def delivery_failed(message: dict[str, Any], *, error: BaseException) -> None:

@@ -32,8 +32,8 @@ class User(Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
-    # What a session and a "remember me" cookie hold instead of the id
-    # (Flask-Login's get_id): a new one ends every session of the user.
+    # What a session and a "remember me" cookie name instead of the id
+    # (sessions.py): a new one ends every session of the user.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
 
     # Flask-Login's user protocol. Every loaded user is signed in and active:
@@ -41,9 +41,11 @@ class User(Model):
     is_authenticated = True
     is_active = True
     is_anonymous = False
+    # What this request's session holds (sessions.py): not a column.
+    login_id = ""
 
     def get_id(self) -> str:
-        return self.session_token
+        return self.login_id
 
 
 def find(email: str) -> User | None:

@@ -22,6 +22,8 @@ LIMITS = {
     "ACCOUNTS_LOGIN_LIMIT_PER_ADDRESS": "20/minute;200/hour",
     "ACCOUNTS_SIGNUP_LIMIT": "5/minute;20/hour",
     "ACCOUNTS_RESET_LIMIT": "5/minute;20/hour",
+    "ACCOUNTS_EMAIL_CHANGE_LIMIT": "5/minute;20/hour",
+    "ACCOUNTS_MAIL_LIMIT_PER_RECIPIENT": "5/hour;20/day",
 }
 
 
@@ -29,6 +31,7 @@ def load(app: Flask) -> None:
     """The ACCOUNTS_*, SMTP_* and MAIL_FROM settings, read like the
     app's own (config.py)."""
     env: Environment = app.config["ENVIRONMENT"]
+    remember_days = env.integer("ACCOUNTS_REMEMBER_DAYS", 30, minimum=1)
     app.config.update(
         ACCOUNTS_PASSWORD_MIN_LENGTH=env.integer("ACCOUNTS_PASSWORD_MIN_LENGTH", 15, minimum=8),
         # argon2id: time cost (passes), memory (KiB), parallelism (lanes).
@@ -43,9 +46,14 @@ def load(app: Flask) -> None:
         },
         **{name: limit(env, name, default) for name, default in LIMITS.items()},
         ACCOUNTS_SMTP=smtp_settings(env),
+        # Whether the SMTP server takes non-ASCII before the @ (RFC 6531).
+        ACCOUNTS_SMTPUTF8=env.flag("ACCOUNTS_SMTPUTF8", False),
         ACCOUNTS_MAIL_FROM=env.text("MAIL_FROM", f"{app.config['APP_NAME']} <no-reply@localhost>"),
-        # "Remember me" lasts this long; its cookie is as safe as the session's.
-        REMEMBER_COOKIE_DURATION=timedelta(days=env.integer("ACCOUNTS_REMEMBER_DAYS", 30, 1)),
+        # How long a log-in lasts, checked on the server (sessions.py): with
+        # "remember me", and without it (the browser may keep a session on).
+        ACCOUNTS_REMEMBER_DAYS=remember_days,
+        ACCOUNTS_SESSION_HOURS=env.integer("ACCOUNTS_SESSION_HOURS", 12, minimum=1),
+        REMEMBER_COOKIE_DURATION=timedelta(days=remember_days),
         REMEMBER_COOKIE_SECURE=app.config["SESSION_COOKIE_SECURE"],
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",

@@ -170,7 +170,9 @@ def split_host(host: str) -> tuple[str, str]:
 
 
 def bad_host(environ: "WSGIEnvironment") -> WSGIResponse:
-    message = "This host name is not served here."
+    message = (
+        "This host name is not served here (the app's TRUSTED_HOSTS setting lists those it serves)."
+    )
     wanted = WSGIRequest(environ).accept_mimetypes.best_match(["text/html", "application/json"])
     if wanted == "application/json":
         body = {"error": {"code": "bad_host", "message": message}}

@@ -174,8 +174,10 @@ def test_trusted_hosts_is_a_comma_separated_list():
     assert config.TRUSTED_HOSTS == ["a.example", ".b.example"]
 
 
-def test_development_accepts_any_host():
-    assert DevelopmentConfig({}).TRUSTED_HOSTS is None
+def test_development_serves_this_machines_names_unless_told_otherwise():
+    """Finding 12 of issue 28: a laptop's links never follow a foreign Host."""
+    assert DevelopmentConfig({}).TRUSTED_HOSTS == ["localhost", "127.0.0.1"]
+    assert DevelopmentConfig({"TRUSTED_HOSTS": "dev.example"}).TRUSTED_HOSTS == ["dev.example"]
 
 
 @pytest.mark.parametrize("cls", [StagingConfig, ProductionConfig])

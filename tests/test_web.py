@@ -253,7 +253,7 @@ def test_production_refuses_a_host_it_does_not_serve(proto):
 def test_an_untrusted_host_is_a_400_on_every_kind_of_url(path, accept, mimetype):
     response = production_client().get(path, headers={"Host": "evil.example", "Accept": accept})
     assert (response.status_code, response.mimetype) == (400, mimetype)
-    assert "This host name is not served here." in response.text
+    assert "This host name is not served here (the app's TRUSTED_HOSTS" in response.text
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 

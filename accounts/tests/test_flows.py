@@ -6,9 +6,9 @@ from accounts.tests.steps import (
     follow,
     log_in,
     logged_in,
-    path_of,
     sign_up,
     verified_account,
+    verify,
 )
 from tests.support.mail_server import body, link_in
 from tests.support.users import PASSWORD, new_email
@@ -23,11 +23,12 @@ def test_sign_up_mails_a_link_that_verifies_the_address_then_log_in_works(client
     assert mail["From"] == "Tests <no-reply@example.test>"
 
     assert log_in(client, email).status_code == 403  # not verified yet
-    confirmed = follow(client, link_in(mail))
-    assert confirmed.status_code == 303 and confirmed.location == "/auth/login?verified=1"
+    confirmed = verify(client, link_in(mail))  # with the sign-up's password: logged in
+    assert confirmed.status_code == 303 and confirmed.location == "/account?changed=verified"
+    assert email in client.get("/account").text
+    client.post("/auth/logout")
     logged = log_in(client, email)
     assert logged.status_code == 303 and logged.location == "/"
-    assert email in client.get("/account").text
 
 
 def test_an_unverified_log_in_with_the_right_password_mails_a_new_link(client, mail_server):
@@ -36,7 +37,7 @@ def test_an_unverified_log_in_with_the_right_password_mails_a_new_link(client, m
     mail_server.wait_for(email)
     answer = log_in(client, email)
     assert answer.status_code == 403 and "we have sent a new link" in answer.text
-    assert follow(client, link_in(mail_server.wait_for(email, count=2))).status_code == 303
+    assert verify(client, link_in(mail_server.wait_for(email, count=2))).status_code == 303
 
 
 def test_a_forgotten_password_is_reset_by_the_mailed_link(client, mail_server):
@@ -45,7 +46,7 @@ def test_a_forgotten_password_is_reset_by_the_mailed_link(client, mail_server):
     assert answer.status_code == 200 and f"If {email} has an account" in answer.text
     mail = mail_server.wait_for(email, count=2)
     assert mail["Subject"].startswith("Set a new password")
-    reset = follow(client, link_in(mail))
+    reset = follow(client, link_in(mail), password=NEW_PASSWORD)
     assert reset.status_code == 303 and reset.location == "/account?changed=password"
     client.post("/auth/logout")
     assert log_in(client, email).status_code == 400
@@ -55,10 +56,10 @@ def test_a_forgotten_password_is_reset_by_the_mailed_link(client, mail_server):
 def test_a_weak_new_password_is_refused_and_the_link_still_works(client, mail_server):
     email = verified_account(client, mail_server)
     client.post("/auth/forgot", data={"email": email})
-    link = path_of(link_in(mail_server.wait_for(email, count=2)))
-    weak = client.post(link, data={"password": "passwordpassword"})
+    link = link_in(mail_server.wait_for(email, count=2))
+    weak = follow(client, link, password="passwordpassword")
     assert weak.status_code == 400 and "among the most common" in weak.text
-    assert client.post(link, data={"password": NEW_PASSWORD}).status_code == 303
+    assert follow(client, link, password=NEW_PASSWORD).status_code == 303
 
 
 def test_log_out_ends_the_session(client, mail_server):

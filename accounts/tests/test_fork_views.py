@@ -27,7 +27,7 @@ def fork_app(app):
 def test_a_forks_page_is_for_logged_in_users_and_knows_who(fork_app, client, mail_server):
     anonymous = client.get("/notes")
     assert anonymous.status_code == 302
-    assert anonymous.location == "/auth/login?next=%2Fnotes"
+    assert anonymous.location == "/auth/login?next=/notes"
     email = verified_account(client, mail_server)
     answer = client.post(
         "/auth/login", query_string={"next": "/notes"}, data={"email": email, "password": PASSWORD}

@@ -1,5 +1,8 @@
-"""Sessions: a new one at log-in, every other one ended by a password
-change, CSRF on every form, and ``next`` kept to this site."""
+"""Sessions: a new one at log-in, ended on the server by log-out, a
+password or address change and its lifetime, CSRF on every form, and
+``next`` kept to this site."""
+
+import time
 
 import pytest
 
@@ -12,7 +15,7 @@ from accounts.tests.steps import (
     verified_account,
 )
 from tests.support.mail_server import link_in
-from tests.support.users import PASSWORD
+from tests.support.users import PASSWORD, new_email
 
 
 def session_cookie(client) -> str | None:
@@ -71,9 +74,67 @@ def test_a_reset_ends_every_session(app, client, mail_server):
     email = logged_in(client, mail_server)
     other = app.test_client()
     other.post("/auth/forgot", data={"email": email})
-    assert follow(other, link_in(mail_server.wait_for(email, count=2))).status_code == 303
+    link = link_in(mail_server.wait_for(email, count=2))
+    assert follow(other, link, password=NEW_PASSWORD).status_code == 303
     assert client.get("/account").status_code == 302
     assert other.get("/account").status_code == 200
+
+
+def test_log_out_ends_the_session_on_the_server_copied_cookies_too(app, client, mail_server):
+    """Finding 7: a copied session cookie and remember cookie die at log-out."""
+    email = verified_account(client, mail_server)
+    log_in(client, email, remember="y")
+    session, remembered = client.get_cookie("session"), client.get_cookie("remember_token")
+    assert client.post("/auth/logout").status_code == 303
+    for name, cookie in [("session", session), ("remember_token", remembered)]:
+        copy = app.test_client()
+        copy.set_cookie(name, cookie.value)
+        assert copy.get("/account").status_code == 302, name
+
+
+def test_an_address_change_ends_every_other_session(app, client, mail_server):
+    email = logged_in(client, mail_server)
+    other = app.test_client()
+    assert log_in(other, email).status_code == 303
+    new = new_email()
+    client.post("/account/email", data={"email": new, "current_password": PASSWORD})
+    assert follow(client, link_in(mail_server.wait_for(new))).status_code == 303
+    assert client.get("/account").status_code == 200  # the session that confirmed goes on
+    assert other.get("/account").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("remember", "setting", "lifetime"),
+    [("y", "ACCOUNTS_REMEMBER_DAYS", 86400), ("", "ACCOUNTS_SESSION_HOURS", 3600)],
+)
+def test_a_log_in_ends_on_the_server_when_its_lifetime_has_passed(
+    app, client, mail_server, monkeypatch, remember, setting, lifetime
+):
+    """The remember cookie carries its time; the setting is read per request."""
+    email = verified_account(client, mail_server)
+    log_in(client, email, remember=remember)
+    cookie = client.get_cookie("remember_token" if remember else "session")
+    copy = app.test_client()
+    copy.set_cookie(cookie.key, cookie.value)
+    assert copy.get("/account").status_code == 200
+    later = time.time() + app.config[setting] * lifetime + 60
+    monkeypatch.setattr(time, "time", lambda: later)
+    fresh = app.test_client()
+    fresh.set_cookie(cookie.key, cookie.value)
+    assert fresh.get("/account").status_code == 302
+
+
+def test_a_form_posted_after_the_session_ended_leads_back_to_its_page(client, mail_server):
+    """Finding 15: log in, then the page of the form, not a GET of a POST-only URL."""
+    answer = client.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "password": NEW_PASSWORD},
+        headers={"Referer": "http://localhost/account"},
+    )
+    assert answer.status_code == 302
+    assert answer.location == "/auth/login?next=/account"
+    elsewhere = client.post("/account/delete", headers={"Referer": "https://evil.example/x"})
+    assert elsewhere.location == "/auth/login?next=/"
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import logging
 import flask_migrate
 import pytest
 
-from accounts.tests.steps import follow, log_in, sign_up
+from accounts.tests.steps import log_in, sign_up, verify
 from config import ConfigError, ProductionConfig, TestingConfig
 from tests.support.mail_server import link_in
 from tests.support.users import PASSWORD, new_email
@@ -79,7 +79,8 @@ def test_production_cookies_are_secure_httponly_and_same_site(tmp_path, mail_ser
     client.environ_base["wsgi.url_scheme"] = "https"
     email = new_email()
     sign_up(client, email)
-    follow(client, link_in(mail_server.wait_for(email)))
+    verify(client, link_in(mail_server.wait_for(email)))
+    client.post("/auth/logout")
     answer = log_in(client, email, PASSWORD, remember="y")
     assert answer.status_code == 303
     cookies = {c.split("=")[0]: c for c in answer.headers.getlist("Set-Cookie")}

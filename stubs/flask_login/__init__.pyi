@@ -8,6 +8,7 @@ from flask import Flask
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _Loader = TypeVar("_Loader", bound=Callable[[str], Any])
+_Handler = TypeVar("_Handler", bound=Callable[[], Any])
 
 class LoginManager:
     login_view: str | None
@@ -16,6 +17,7 @@ class LoginManager:
     def __init__(self, app: Flask | None = None, add_context_processor: bool = True) -> None: ...
     def init_app(self, app: Flask, add_context_processor: bool = True) -> None: ...
     def user_loader(self, callback: _Loader) -> _Loader: ...
+    def unauthorized_handler(self, callback: _Handler) -> _Handler: ...
 
 # The signed-in user (the app's user class), or an anonymous one.
 current_user: Any

@@ -34,7 +34,7 @@ class TestUser:
 
 def new_email() -> str:
     """An address no other test uses."""
-    return f"user-{uuid.uuid4().hex[:12]}@example.test"
+    return f"user-{uuid.uuid4().hex[:12]}@example.com"
 
 
 @pytest.fixture(scope="session")

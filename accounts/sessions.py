@@ -1,0 +1,73 @@
+"""Log-ins that end on the server, not only in the browser.
+
+A session (and a "remember me" cookie) holds a login id: the account's
+session token, when the log-in started, and whether it is remembered,
+``<token>.<started>.<r|s>``. Flask signs the session and Flask-Login the
+cookie, so no one can change it. A request's user is loaded only while:
+
+- the account's session token is the one the login id names: logging
+  out, a new password and a new address each make a new token, which ends
+  every session of the account, copied cookies included (the server keeps
+  one token per account, not a list of devices: logging out on one device
+  logs out them all);
+- the log-in is younger than ACCOUNTS_REMEMBER_DAYS (remembered) or
+  ACCOUNTS_SESSION_HOURS (not), read when the request comes, so a lower
+  setting takes effect at once.
+"""
+
+import time
+
+from flask import current_app, session
+from flask_login import login_user, logout_user
+from sqlalchemy import select
+
+from accounts.models import User, new_session_token
+from models import db, transaction
+
+REMEMBERED, SESSION = "r", "s"
+
+
+def start(user: User, remember: bool = False) -> None:
+    """Log ``user`` in with a session of its own: nothing from before the
+    log-in is kept (no session fixation)."""
+    session.clear()
+    kind = REMEMBERED if remember else SESSION
+    user.login_id = f"{user.session_token}.{int(time.time())}.{kind}"
+    login_user(user, remember=remember)
+
+
+def load(login_id: str) -> User | None:
+    """The user of a login id while its log-in lasts (Flask-Login's
+    user_loader)."""
+    token, _, rest = login_id.partition(".")
+    started, _, kind = rest.partition(".")
+    if not started.isdigit() or kind not in (REMEMBERED, SESSION):
+        return None
+    if time.time() - int(started) > lifetime(kind):
+        return None
+    query = select(User).where(User.session_token == token[:64])
+    user = db.session.execute(query).scalar_one_or_none()
+    if user is not None:
+        user.login_id = login_id
+    return user
+
+
+def lifetime(kind: str) -> int:
+    if kind == REMEMBERED:
+        return int(current_app.config["ACCOUNTS_REMEMBER_DAYS"]) * 86400
+    return int(current_app.config["ACCOUNTS_SESSION_HOURS"]) * 3600
+
+
+def end_all(user: User) -> None:
+    """End every session of ``user`` (a new session token)."""
+    with transaction():
+        user.session_token = new_session_token()
+
+
+def log_out(user: User | None) -> None:
+    """End every session of ``user`` and this browser's."""
+    if user is not None:
+        end_all(user)
+    session.clear()
+    # After the clear: it marks the "remember me" cookie for deletion there.
+    logout_user()
