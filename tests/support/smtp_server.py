@@ -6,6 +6,8 @@ certificate, and with --login, AUTH with that login and password.
                                          [--login USER:PASSWORD]
 
 --implicit-tls speaks TLS from the first byte (port 465's way) instead.
+A recipient whose address starts with "refused" is refused (550), as a
+server refuses a mailbox it does not know.
 """
 
 import argparse
@@ -13,9 +15,19 @@ import signal
 import ssl
 from typing import Any
 
+from aiosmtpd import handlers
 from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Mailbox
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+class Mailbox(handlers.Mailbox):
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address.startswith("refused"):
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
 
 def main() -> None:
