@@ -95,8 +95,11 @@ def confirm_email() -> ResponseReturnValue:
     if user is None or new_email is None:
         return message("Link expired", LINK_INVALID, 410)
     signed_in = current_user.is_authenticated and current_user.id == user.id
-    if not users.change_email(user, new_email):
+    outcome = users.change_email(user, new_email)
+    if outcome == "taken":
         return message("Address taken", EMAIL_TAKEN, 409)
+    if outcome == "used":
+        return message("Link expired", LINK_INVALID, 410)
     if signed_in:
         sessions.start(user)  # this session goes on; the others have ended
     return redirect(url_for(".index", changed="email"), code=303)

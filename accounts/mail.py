@@ -57,7 +57,14 @@ def send(to: str, template: str, link: tokens.Link | None = None, **context: Any
         "link": link.as_dict() if link is not None else None,
         "site": request.host_url,  # the links' scheme and host (TRUSTED_HOSTS vetted it)
     }
-    jobs.submit(deliver, message, timeout=JOB_TIMEOUT, retry=RETRY, on_failure=delivery_failed)
+    jobs.submit(
+        deliver,
+        message,
+        timeout=JOB_TIMEOUT,
+        retry=RETRY,
+        on_failure=delivery_failed,
+        after_response=True,  # without a worker: how long a send takes shows in no answer
+    )
 
 
 def deliver(message: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ queued. Every change a link makes is atomic (``change_once``).
 """
 
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from argon2 import PasswordHasher
 from flask import current_app
@@ -168,17 +168,21 @@ def request_email_change(user: User, new_email: str) -> None:
     mail.send(new_email, "change_email", link=link, email=user.email)
 
 
-def change_email(user: User, new_email: str) -> bool:
+EmailChange = Literal["changed", "taken", "used"]
+
+
+def change_email(user: User, new_email: str) -> EmailChange:
     """The old address hears of it first, then the address changes and
-    every session ends; False when another account has taken the address
-    meanwhile, or the link was used."""
+    every session ends; "taken" when another account has taken the
+    address meanwhile, "used" when the link was used meanwhile."""
     if holder_of(new_email) is not None:
-        return False
+        return "taken"
     mail.send(user.email, "email_changed", new_email=new_email)
     try:
-        return change_once(user, email=new_email, email_verified_at=utc_now())
+        changed = change_once(user, email=new_email, email_verified_at=utc_now())
     except IntegrityError:
-        return False
+        return "taken"
+    return "changed" if changed else "used"
 
 
 def delete(user: User) -> None:

@@ -4,9 +4,11 @@ run it, as far as a web request can (docs/jobs.md says where it cannot)."""
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, current_app
+from flask import Flask, after_this_request, current_app
+from flask.testing import FlaskClient
+from werkzeug.wrappers import Response
 
 from models import db
 
@@ -45,6 +47,28 @@ def run_inline(
         on_failure(*args, error=error)
 
 
+def run_after_response(
+    func: Callable[..., object],
+    args: tuple[object, ...],
+    timeout: float,
+    retry: "Retry | None",
+    on_failure: FailureHandler | None,
+) -> None:
+    """``run_inline``, once the WSGI server has sent the response and
+    closes it (Werkzeug's call_on_close), with an app context of its own:
+    the request's is gone by then."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug's proxy
+
+    def run() -> None:
+        with app.app_context():
+            run_inline(func, args, timeout, retry, on_failure)
+
+    @after_this_request
+    def on_close(response: Response) -> Response:
+        response.call_on_close(run)
+        return response
+
+
 def run_attempt(
     app: Flask, func: Callable[..., object], args: tuple[object, ...], timeout: float
 ) -> tuple[BaseException | None, bool]:
@@ -76,3 +100,14 @@ def run_attempt(
 
 def qualified_name(func: Callable[..., object]) -> str:
     return f"{func.__module__}.{func.__qualname__}"
+
+
+class ClosingClient(FlaskClient):
+    """Every app's test client (jobs.init_app): it closes each response as a
+    WSGI server does once it has sent it (Werkzeug's client leaves an
+    unbuffered response open), so what runs on close runs in tests too
+    (``jobs.submit(..., after_response=True)``)."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)

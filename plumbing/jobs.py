@@ -19,11 +19,17 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 
 from errors import JobsUnavailable
 from models import db
-from plumbing.inline_jobs import FailureHandler, qualified_name, run_inline
+from plumbing.inline_jobs import (
+    ClosingClient,
+    FailureHandler,
+    qualified_name,
+    run_after_response,
+    run_inline,
+)
 
 # RQ and redis-py are imported where they are used: a web process without
 # REDIS_URL never needs them, and importing them (asyncio included) would
@@ -60,6 +66,8 @@ class Jobs:
                 "REDIS_URL is not set: jobs run inline, in the web request that submits them "
                 "(add Redis and a worker dyno: docs/heroku.md)"
             )
+        if app.test_client_class is None:  # a production-configured app's tests too
+            app.test_client_class = ClosingClient
         app.extensions["jobs"] = JobsState(
             redis=redis_connection(url, app.config["REDIS_VERIFY_TLS"]) if url else None,
             queue_name=app.config["JOBS_QUEUE"],
@@ -73,6 +81,7 @@ class Jobs:
         timeout: int | None = None,
         retry: "Retry | None" = None,
         on_failure: FailureHandler | None = None,
+        after_response: bool = False,
     ) -> bool:
         """Queue ``func(*args)`` for a worker, or run it now without Redis.
 
@@ -81,8 +90,15 @@ class Jobs:
         then records the failure. True when the call ran here and has
         finished; False when it waits in the queue. When Redis refuses,
         hangs or drops the connection it raises JobsUnavailable (errors.py)
-        within two seconds."""
+        within two seconds.
+
+        ``after_response``: without Redis, run the call once the response
+        has gone to the client (WSGI's close), not before it: how long the
+        call takes (a slow mail server, say) then shows in no response."""
         if self._state.redis is None:
+            if after_response and has_request_context():
+                run_after_response(func, args, timeout or DEFAULT_TIMEOUT, retry, on_failure)
+                return False
             run_inline(func, args, timeout or DEFAULT_TIMEOUT, retry, on_failure)
             return True
         from redis import RedisError

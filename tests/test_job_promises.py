@@ -36,3 +36,20 @@ def test_a_job_that_always_fails_runs_every_retry_then_on_failure_once(jobs_app,
     submit(jobs_app, job_probe.fail_until, path, 99, retry=Retry(max=2))
     wait_until(lambda: job_probe.failures_of(path), timeout=20, what="on_failure")
     assert (job_probe.runs_of(path), job_probe.failures_of(path)) == (3, ["RuntimeError"])
+
+
+def test_inline_an_after_response_job_runs_once_the_response_is_sent(app, tmp_path):
+    """The response is made before the call runs, and the test client,
+    closing it as a server does, runs it before returning."""
+    path = str(tmp_path / "after")
+    seen = []
+
+    @app.post("/after")
+    def after():
+        finished = jobs.submit(job_probe.touch, path, after_response=True)
+        seen.append((finished, Path(path).exists()))
+        return "sent"
+
+    assert app.test_client().post("/after").text == "sent"
+    assert seen == [(False, False)]
+    assert Path(path).exists()

@@ -3,6 +3,8 @@ the class of problem each closes. Findings 3, 10 and 13 are in
 test_input.py, 6 and 12 in tests/, 7 and 15 in test_sessions.py and
 test_links.py."""
 
+import os
+import signal
 import time
 from datetime import UTC, datetime
 from smtplib import SMTPRecipientsRefused
@@ -209,6 +211,22 @@ def test_with_redis_refusing_each_page_answers_503_within_2_s_and_keeps_nothing(
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "30"
     with redis_refusing.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+@pytest.mark.parametrize("path", ["/auth/login", "/auth/forgot"])
+def test_with_redis_hanging_a_page_answers_503_within_2_s(make_app, private_redis, path):
+    """Finding 11: a hung Redis made each log-in take 5 to 10 s."""
+    client = make_app(REDIS_URL=private_redis.url).test_client()
+    form = {"email": new_email(), "password": PASSWORD}
+    assert client.post(path, data=form).status_code in (200, 400)  # pooled connections
+    os.kill(private_redis.process.pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        answer = client.post(path, data={**form, "email": new_email()})
+        elapsed = time.monotonic() - started
+    finally:
+        os.kill(private_redis.process.pid, signal.SIGCONT)
+    assert elapsed < 2 and answer.status_code == 503 and answer.headers["Retry-After"] == "30"
 
 
 def test_sign_up_leaves_no_account_whose_mail_was_not_queued(app, monkeypatch):
