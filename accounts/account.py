@@ -14,7 +14,6 @@ bp = Blueprint("account", __name__, url_prefix="/account", static_folder="static
 
 bp.before_request(forms.form_posts_only)
 bp.after_request(no_store)
-bp.after_request(rate_limits.add_retry_after)
 
 WRONG_PASSWORD = "That is not your current password."  # noqa: S105 (a message)
 EMAIL_SENT = "We have sent a link to {email}. Your address changes when you follow it."

@@ -29,7 +29,6 @@ ANOTHER_ACCOUNT = (
 
 
 bp.before_request(forms.form_posts_only)
-bp.after_request(rate_limits.add_retry_after)
 
 
 @bp.after_request

@@ -1,11 +1,11 @@
-"""Rate limits on everything that costs a password hash or a mail
-(Flask-Limiter, and its ``limits`` storage for mail).
+"""Rate limits on everything that costs a password hash or a mail, on the
+``limits`` library (fixed windows, counted atomically in its storage).
 
 Counted in Redis when REDIS_URL is set, so every web process and dyno
 shares one count; in each process's memory otherwise. When Redis cannot
 count, the request answers 503 with Retry-After within a second or two
-(``limited``): a count that starts again from nothing in each process's
-memory would hand out fresh guesses.
+(``LimitsUnavailable``): a count that starts again from nothing in each
+process's memory would hand out fresh guesses.
 
 What is limited, and by which key (the setting names the figures):
 
@@ -20,9 +20,12 @@ What is limited, and by which key (the setting names the figures):
   (``mail_allowed``); past it the mail is dropped and the page answers as
   usual, so the limit tells no one that someone else asked.
 
-No response says how much of a limit is left: a count per account would
-tell a stranger how often its owner logs in. A 429 carries Retry-After,
-the length of the limit's window.
+Only a limited view's POST is counted: no other request reaches this
+module (Flask-Limiter, used before, checked every request of the app;
+its maintainer points apps that limit only some actions to ``limits``
+itself: alisaifee/flask-limiter#489). No response says how much of a
+limit is left: a count per account would tell a stranger how often its
+owner logs in. A 429 carries Retry-After, the length of the limit's window.
 
 The client address is ``request.remote_addr``: behind Heroku's router,
 ProxyFix (PROXY_FIX) has set it from the last X-Forwarded-For entry, the
@@ -34,14 +37,16 @@ whole.
 import hashlib
 import ipaddress
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
-from flask_limiter import Limiter, RequestLimit
+from flask import Flask, current_app, request
 from flask_login import current_user
-from limits import parse_many
+from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+from werkzeug.exceptions import TooManyRequests
 
 from accounts.email_addresses import spelling
 from accounts.models import find
@@ -81,27 +86,17 @@ def account_named() -> str:
     return account_key(email, user.password_hash if user is not None else None)
 
 
-# Flask-Limiter 4.1 keeps its storage on this object, not per app: the last
-# init_app's serves every app of the process. A process serves one app
-# (gunicorn, the worker); tests build theirs one after another.
-limiter = Limiter(client_network, key_prefix="accounts", headers_enabled=False)
-
-
 def init_app(app: Flask) -> None:
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
-    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", False)
-    if app.config["REDIS_URL"]:
+    url = app.config["REDIS_URL"]
+    options: dict[str, Any] = {}
+    if url:
         # As jobs' client does (plumbing/jobs.py): a hung Redis costs half a
         # second a step, and its errors arrive as limits' StorageError.
-        options: dict[str, Any] = {
-            "socket_connect_timeout": 0.5,
-            "socket_timeout": 0.5,
-            "wrap_exceptions": True,
-        }
+        options = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "wrap_exceptions": True}
         if not app.config["REDIS_VERIFY_TLS"]:
             options["ssl_cert_reqs"] = "none"
-        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", options)
-    limiter.init_app(app)
+    storage = storage_from_string(url or "memory://", **options)
+    app.extensions["accounts_rate_limits"] = FixedWindowRateLimiter(storage)
 
 
 class LimitsUnavailable(AppError):
@@ -126,60 +121,44 @@ TOO_MANY_FOR_ACCOUNT = (
 )
 
 
-def remember_breach(limit: RequestLimit) -> None:
-    """on_breach: the 429's Retry-After is the window of the limit hit,
-    the same for every key (add_retry_after)."""
-    g.accounts_retry_after = limit.limit.get_expiry()
+@cache
+def limits_of(text: str) -> list[RateLimitItem]:
+    return parse_many(text)
 
 
-def add_retry_after(response: Response) -> Response:
-    """after_request of the accounts' blueprints."""
-    if response.status_code == 429 and "accounts_retry_after" in g:
-        response.headers["Retry-After"] = str(g.accounts_retry_after)
-    return response
+def count(setting_name: str, scope: str, key: str, message: str = TOO_MANY) -> None:
+    """Count one more attempt against each limit of ``setting_name``; 429
+    at the first one it passes."""
+    counter: FixedWindowRateLimiter = current_app.extensions["accounts_rate_limits"]
+    for item in limits_of(current_app.config[setting_name]):
+        try:
+            within = counter.hit(item, "accounts", scope, key)
+        except StorageError:
+            raise LimitsUnavailable() from None
+        if not within:
+            raise TooManyRequests(message, retry_after=item.get_expiry())
 
 
 def limited(
-    setting_name: str, message: str = TOO_MANY, scope: str | None = None, **options: Any
+    setting_name: str,
+    message: str = TOO_MANY,
+    scope: str | None = None,
+    key: Callable[[], str] = client_network,
 ) -> Callable[[View], View]:
-    """A view's limit by ``setting_name``, read when a request comes (a
-    test's app sets its own); ``scope``: one count shared by every view
-    that names it."""
-
-    def limits_text() -> str:
-        return str(current_app.config[setting_name])
-
-    if scope is not None:
-        limit = limiter.shared_limit(
-            limits_text,
-            scope,
-            methods=["POST"],
-            error_message=message,
-            on_breach=remember_breach,
-            **options,
-        )
-    else:
-        limit = limiter.limit(
-            limits_text,
-            methods=["POST"],
-            error_message=message,
-            on_breach=remember_breach,
-            **options,
-        )
+    """A view's limit by ``setting_name`` (read when a request comes, so a
+    test's app sets its own), on its POSTs; ``scope``: one count shared by
+    every view that names it."""
 
     def decorate(view: View) -> View:
-        counted = limit(view)
+        name = scope or f"{view.__module__}.{view.__qualname__}"
 
-        # wraps(counted) copies Flask-Limiter's mark: a second decorator on
-        # the view then leaves the counting to the first (no double count).
-        @wraps(counted)
-        def answer(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return counted(*args, **kwargs)
-            except StorageError:
-                raise LimitsUnavailable() from None
+        @wraps(view)
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            if request.method == "POST":
+                count(setting_name, name, key(), message)
+            return view(*args, **kwargs)
 
-        return answer
+        return counted
 
     return decorate
 
@@ -196,7 +175,7 @@ def password_checks(view: View) -> View:
         "ACCOUNTS_LOGIN_LIMIT_PER_ACCOUNT",
         TOO_MANY_FOR_ACCOUNT,
         scope="password-per-account",
-        key_func=account_named,
+        key=account_named,
     )
     return password_checks_per_address(per_account(view))
 
@@ -209,8 +188,11 @@ email_change_per_address = limited("ACCOUNTS_EMAIL_CHANGE_LIMIT")
 def mail_allowed(to: str) -> bool:
     """Whether ``to`` may get one more mail (ACCOUNTS_MAIL_LIMIT_PER_RECIPIENT);
     counting it when it may."""
-    limits = parse_many(current_app.config["ACCOUNTS_MAIL_LIMIT_PER_RECIPIENT"])
+    counter: FixedWindowRateLimiter = current_app.extensions["accounts_rate_limits"]
     try:
-        return all(limiter.limiter.hit(item, "accounts-mail", to) for item in limits)
+        return all(
+            counter.hit(item, "accounts", "mail", to)
+            for item in limits_of(current_app.config["ACCOUNTS_MAIL_LIMIT_PER_RECIPIENT"])
+        )
     except StorageError:
         raise LimitsUnavailable() from None

@@ -16,7 +16,7 @@ LINK_HOURS = {
     Purpose.RESET_PASSWORD: ("ACCOUNTS_RESET_LINK_HOURS", 1),
     Purpose.CHANGE_EMAIL: ("ACCOUNTS_EMAIL_LINK_HOURS", 24),
 }
-# The rate limits (rate_limits.py), in Flask-Limiter's notation.
+# The rate limits (rate_limits.py), in the limits library's notation.
 LIMITS = {
     "ACCOUNTS_LOGIN_LIMIT_PER_ACCOUNT": "5/minute;20/hour",
     "ACCOUNTS_LOGIN_LIMIT_PER_ADDRESS": "20/minute;200/hour",
@@ -79,7 +79,7 @@ def check_mail_settings(app: Flask, env: Environment) -> None:
 
 
 def limit(env: Environment, name: str, default: str) -> str:
-    """A rate limit in Flask-Limiter's notation, "5/minute;20/hour"."""
+    """A rate limit in the limits library's notation, "5/minute;20/hour"."""
     value = env.text(name, default)
     try:
         parse_many(value)

@@ -67,7 +67,7 @@ OPTIONAL = {
         revisions={"0004_accounts_users.py"},
         tables=["users"],
         models=["User"],
-        imports=["accounts", "flask_login", "flask_limiter", "argon2"],
+        imports=["accounts", "flask_login", "limits", "argon2"],
         test_support=[
             "tests/support/users.py",
             "tests/support/mail_server.py",

@@ -254,7 +254,7 @@ def test_help_lists_one_way_to_run_the_server_and_renders_cleanly():
     commands = re.findall(r"^  (\w+)", result.stdout.split("Commands:")[1], re.MULTILINE)
     template = {"db", "routes", "runserver", "shell", "worker"}
     assert template <= set(commands) and "run" not in commands
-    # Beyond them, only what installed libraries add (e.g. Flask-Limiter's "limiter").
+    # Beyond them, only what installed libraries add (a flask.commands entry point).
     plugins = {entry.name for entry in entry_points(group="flask.commands")}
     assert set(commands) - template <= plugins
     assert "``" not in result.stdout

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from wordcount.bench import background
+from wordcount.bench import background, layers
 from wordcount.bench.http_load import ONE_QUERY
 
 TARGETS = {  # key: (comparison, bound)
@@ -125,6 +125,16 @@ def write_report(results: dict, output: Path, profile: str | None) -> None:
         f"Their time against the declared pages: valid UTF-8 "
         f"{c['charset_fallback_ratio']['undeclared_utf8']}x, windows-1252 "
         f"{c['charset_fallback_ratio']['undeclared_windows_1252']}x.",
+        "",
+        "## The app's own cost, by layer",
+        "",
+        "CPU time per request inside the app (the WSGI app called in this process), with every "
+        "layer and with each taken away in turn: what each layer costs. *needed*: the path does "
+        "not answer without it. Rate limiting is no layer: only a limited view's POST reaches it; "
+        "the database session's end cannot be taken away (the pool runs dry without it) "
+        "(`wordcount/bench/layers.py`).",
+        "",
+        *(layers.table(results["layers"]) if "layers" in results else ["(not measured)"]),
         "",
         "## HTTP",
         "",

@@ -26,6 +26,7 @@ from wordcount.bench.counting import (
 )
 from wordcount.bench.http_load import bench_history_scaling, bench_http
 from wordcount.bench.latency import bench_network
+from wordcount.bench.layers import bench_layers
 from wordcount.bench.processes import PROJECT_DIR, bench_database
 from wordcount.bench.report import machine, verdicts, write_report
 from wordcount.bench.settings import Settings, app_environment
@@ -92,6 +93,8 @@ def main() -> None:
     with bench_database() as database, tempfile.TemporaryDirectory() as folder:
         print(f"http (connections {settings.connections}) ...", flush=True)
         results["http"] = bench_http(pages, settings, database, Path(folder))
+        print("layers ...", flush=True)
+        results["layers"] = bench_layers(database, settings.layer_requests, settings.rounds)
         print(f"history ({settings.history_rows[1]:,} rows) ...", flush=True)
         results["http"].update(bench_history_scaling(settings, database))
         print("startup ...", flush=True)

@@ -15,6 +15,7 @@ class Settings:
         self.worker_classes = ["gthread"] if smoke else ["gthread", "sync"]
         self.history_rows = (1_000, 5_000) if smoke else (1_000, 1_000_000)
         self.hyperfine_runs = 2 if smoke else 10
+        self.layer_requests = 50 if smoke else 2000
 
 
 def app_environment(database: str) -> dict:
