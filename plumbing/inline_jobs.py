@@ -47,25 +47,19 @@ def run_inline(
         on_failure(*args, error=error)
 
 
-def run_after_response(
-    func: Callable[..., object],
-    args: tuple[object, ...],
-    timeout: float,
-    retry: "Retry | None",
-    on_failure: FailureHandler | None,
-) -> None:
-    """``run_inline``, once the WSGI server has sent the response and
-    closes it (Werkzeug's call_on_close), with an app context of its own:
-    the request's is gone by then."""
+def run_after_response(run: Callable[[], None]) -> None:
+    """``run()`` (a ``run_inline`` call), once the WSGI server has sent the
+    response and closes it (Werkzeug's call_on_close), with an app context
+    of its own: the request's is gone by then."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug's proxy
 
-    def run() -> None:
+    def run_in_app() -> None:
         with app.app_context():
-            run_inline(func, args, timeout, retry, on_failure)
+            run()
 
     @after_this_request
     def on_close(response: Response) -> Response:
-        response.call_on_close(run)
+        response.call_on_close(run_in_app)
         return response
 
 

@@ -16,6 +16,7 @@ taking JSON-like arguments.
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -96,10 +97,11 @@ class Jobs:
         has gone to the client (WSGI's close), not before it: how long the
         call takes (a slow mail server, say) then shows in no response."""
         if self._state.redis is None:
+            run = partial(run_inline, func, args, timeout or DEFAULT_TIMEOUT, retry, on_failure)
             if after_response and has_request_context():
-                run_after_response(func, args, timeout or DEFAULT_TIMEOUT, retry, on_failure)
+                run_after_response(run)
                 return False
-            run_inline(func, args, timeout or DEFAULT_TIMEOUT, retry, on_failure)
+            run()
             return True
         from redis import RedisError
 
