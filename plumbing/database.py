@@ -28,18 +28,15 @@ plain SQLAlchemy session makes four: the pool's pre-ping, ``BEGIN``, the
 import select
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, has_request_context, request
+from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
-from models import db
+from models import db, reads_only
 
 if TYPE_CHECKING:  # psycopg is imported by SQLAlchemy when a PostgreSQL URL is used
     from psycopg import Connection
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
 
 # The first word of a statement that changes the database.
 WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "ALTER", "DROP", "TRUNCATE"})
@@ -84,10 +81,6 @@ def on_checkout(
     if closed_by_server(dbapi_connection):
         raise DisconnectionError("the server closed the connection")  # the pool reconnects
     dbapi_connection.autocommit = reads_only()
-
-
-def reads_only() -> bool:
-    return has_request_context() and request.method in SAFE_METHODS
 
 
 def closed_by_server(dbapi_connection: "Connection[Any]") -> bool:

@@ -3,10 +3,13 @@ and the request body limit enforced however the body is sent."""
 
 import io
 import json
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, current_app, redirect, request
+from flask import Flask, redirect, request
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 from werkzeug.sansio.utils import host_is_trusted
 from werkzeug.wrappers import Request as WSGIRequest
@@ -15,8 +18,6 @@ from werkzeug.wrappers import Response as WSGIResponse
 from extensions import csrf
 
 if TYPE_CHECKING:
-    from wsgiref.headers import Headers
-
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from werkzeug.wrappers import Response as BaseResponse
 
@@ -37,9 +38,9 @@ def init_app(app: Flask) -> None:
         app.wsgi_app, app.config["MAX_CONTENT_LENGTH"]
     )
     csrf.init_app(app)
+    app.session_interface = SignedCookieSessions()
     if app.config["FORCE_HTTPS"]:
         app.before_request(redirect_to_https)
-    app.after_request(add_security_headers)
 
 
 def redirect_to_https() -> "BaseResponse | None":
@@ -60,27 +61,61 @@ SECURITY_HEADERS = {
 }
 
 
-def add_security_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if request.is_secure and current_app.config["FORCE_HTTPS"]:
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
-    return response
+def wrap(app: Flask) -> None:
+    """The middlewares around the whole app, static files included; call
+    last. Outermost first: security headers on every response, the Host
+    check, then Heroku's X-Forwarded-* (so static files know the scheme)."""
+    if app.config["PROXY_FIX"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+    if app.config["TRUSTED_HOSTS"]:
+        app.wsgi_app = TrustedHosts(  # type: ignore[method-assign]
+            app.wsgi_app, app.config["TRUSTED_HOSTS"]
+        )
+    app.wsgi_app = SecurityHeaders(  # type: ignore[method-assign]
+        app.wsgi_app, app.config["FORCE_HTTPS"]
+    )
 
 
-def static_headers(app: Flask) -> "Callable[[Headers, str, str], None]":
-    """The same headers for the static files WhiteNoise serves, outside
-    Flask (plumbing/static_files.py). HSTS when the app forces HTTPS: a browser
-    ignores it on a plain-HTTP response."""
-    headers_to_add = dict(SECURITY_HEADERS)
-    if app.config["FORCE_HTTPS"]:
-        headers_to_add["Strict-Transport-Security"] = HSTS
+class SecurityHeaders:
+    """WSGI middleware: SECURITY_HEADERS on every response that does not set
+    its own, and HSTS on every HTTPS response of an app that forces HTTPS
+    (never over plain HTTP: RFC 6797, 7.2). The header lines are built once,
+    at start-up; a response costs one pass over its own headers."""
 
-    def add(headers: "Headers", path: str, url: str) -> None:
-        for name, value in headers_to_add.items():
-            headers[name] = value
+    def __init__(self, wsgi_app: "WSGIApplication", force_https: bool):
+        self.wsgi_app = wsgi_app
+        self.headers = [(name.lower(), (name, value)) for name, value in SECURITY_HEADERS.items()]
+        self.hsts = ("strict-transport-security", ("Strict-Transport-Security", HSTS))
+        self.force_https = force_https
 
-    return add
+    def __call__(
+        self, environ: "WSGIEnvironment", start_response: "StartResponse"
+    ) -> "Iterable[bytes]":
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {name.lower() for name, _ in headers}
+            wanted = self.headers
+            if self.force_https and environ.get("wsgi.url_scheme") == "https":
+                wanted = [*wanted, self.hsts]
+            headers.extend(line for name, line in wanted if name not in present)
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start)
+
+
+class SignedCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signer built once per set of
+    keys instead of once per request (Flask builds it in every
+    ``open_session``, a request with no cookie included)."""
+
+    def __init__(self) -> None:
+        self.signers: dict[tuple[object, ...], URLSafeTimedSerializer | None] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if keys not in self.signers:
+            self.signers.clear()  # the keys changed: keep one signer
+            self.signers[keys] = super().get_signing_serializer(app)
+        return self.signers[keys]
 
 
 class ChunkedBodyLimit:
@@ -117,15 +152,6 @@ class ASCIIIntegerConverter(IntegerConverter):
     """
 
     regex = r"[0-9]{1,30}"
-
-
-def refuse_untrusted_hosts(app: Flask) -> None:
-    """Call last, once every middleware is in place: the check then runs
-    first, for pages, the API and static files alike."""
-    if app.config["TRUSTED_HOSTS"]:
-        app.wsgi_app = TrustedHosts(  # type: ignore[method-assign]
-            app.wsgi_app, app.config["TRUSTED_HOSTS"]
-        )
 
 
 class TrustedHosts:
@@ -179,5 +205,4 @@ def bad_host(environ: "WSGIEnvironment") -> WSGIResponse:
         response = WSGIResponse(json.dumps(body), 400, mimetype="application/json")
     else:
         response = WSGIResponse(f"400 Bad Request: {message}\n", 400, mimetype="text/plain")
-    response.headers.update(SECURITY_HEADERS)
     return response

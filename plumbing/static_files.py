@@ -19,7 +19,6 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from wsgiref.headers import Headers
@@ -33,16 +32,14 @@ HASH_LENGTH = 12
 ONE_YEAR = 31536000  # seconds
 
 
-def init_app(app: Flask, add_headers: Callable[[Headers, str, str], None]) -> None:
+def init_app(app: Flask) -> None:
     """Serve every static folder through WhiteNoise, with hashed URLs.
-    Call after registering the blueprints; ``add_headers(headers, path,
-    url)`` adds the app's security headers to each static response."""
+    Call after registering the blueprints."""
     folders = static_folders(app)
     hashed = hashed_names(folders)
     build = built(folders, hashed)
 
     def headers_for(headers: Headers, path: str, url: str) -> None:
-        add_headers(headers, path, url)
         if is_hashed(path, url):  # a year (RFC 2616's cap on Expires), not WhiteNoise's ten
             headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
 

@@ -73,7 +73,7 @@ def test_a_changed_file_gets_a_new_url(tmp_path: Path):
         folder.mkdir()
         (folder / "site.css").write_text(content)
         app = Flask(__name__, static_folder=str(folder), static_url_path="/static")
-        static_files.init_app(app, lambda headers, path, url: None)
+        static_files.init_app(app)
         with app.test_request_context():
             return url_for("static", filename="site.css")
 
@@ -122,7 +122,7 @@ def test_a_blueprints_static_folder_is_served_hashed(tmp_path: Path):
     blueprint = Blueprint("shop", __name__, static_folder=str(folder), static_url_path="/assets")
     app = Flask(__name__, static_folder=None)
     app.register_blueprint(blueprint, url_prefix="/shop")
-    static_files.init_app(app, lambda headers, path, url: None)
+    static_files.init_app(app)
     with app.test_request_context():
         url = url_for("shop.static", filename="app.js")
     assert re.fullmatch(r"/shop/assets/app\.[0-9a-f]{12}\.js", url)

@@ -278,6 +278,34 @@ def test_production_sends_hsts_over_https():
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
 
 
+def test_hsts_is_never_sent_over_plain_http():
+    response = production_client().get("/healthz", headers={"X-Forwarded-Proto": "http"})
+    assert response.status_code == 301
+    assert "Strict-Transport-Security" not in response.headers
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_security_header_a_view_sets_is_kept():
+    client = production_client()
+    client.application.add_url_rule(
+        "/framed", "framed", lambda: ("ok", {"X-Frame-Options": "SAMEORIGIN"})
+    )
+    response = client.get("/framed", headers={"X-Forwarded-Proto": "https"})
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+
+
+def test_a_session_signed_with_a_retired_key_is_read_only_while_it_is_a_fallback(app):
+    app.add_url_rule("/put", "put", lambda: session.update(seen=True) or "ok")
+    app.add_url_rule("/get", "get", lambda: {"seen": session.get("seen", False)})
+    client = app.test_client()
+    client.get("/put")
+    old_key, app.secret_key = app.secret_key, "n" * 40
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    assert client.get("/get").json == {"seen": True}
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert client.get("/get").json == {"seen": False}
+
+
 def test_production_session_cookies_are_secure_httponly_and_same_site():
     client = production_client()
     client.application.add_url_rule(

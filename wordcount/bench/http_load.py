@@ -234,8 +234,20 @@ def bench_http(pages, settings: Settings, database: str, folder: Path) -> dict:
         results["runs"], "GET /api/counts/<id>", ONE_QUERY
     )
     results["cpu_vs_one_query"] = results["cpu_vs_one_query_ratios"][last]
+    # The template's own cost (issue targets): CPU per request, gthread, 8
+    # connections, each endpoint over the reference doing the same work.
+    for key, endpoint, baseline in CPU_FIGURES:
+        results[key] = cpu_ratios(results["runs"], endpoint, baseline).get("gthread/c8")
     results["api_profile"] = api_profile(app_env, count_id)
     return results
+
+
+CPU_FIGURES = [
+    ("healthz_cpu_vs_one_query", "GET /healthz", ONE_QUERY),
+    ("api_cpu_vs_session_query", "GET /api/counts/<id>", ONE_SESSION_QUERY),
+    ("api_cpu_vs_one_query", "GET /api/counts/<id>", ONE_QUERY),
+    ("html_cpu_vs_json", "GET /counts/<id>", "GET /api/counts/<id>"),
+]
 
 
 def cpu_ratios(runs: dict, endpoint: str, reference: str) -> dict:

@@ -100,7 +100,7 @@ def layers() -> dict[str, Removal | None]:
         "static files (WhiteNoise)": without_middleware("WhiteNoise"),
         "chunked body limit (WSGI)": without_middleware("ChunkedBodyLimit"),
         "proxy fix (WSGI)": without_middleware("ProxyFix"),
-        "security headers": without_hooks("add_security_headers"),
+        "security headers (WSGI)": without_middleware("SecurityHeaders"),
         "CSRF": without_hooks("csrf_protect"),
         "sessions and log-in": without_sessions,
     }

@@ -173,7 +173,7 @@ def site(folder: Path, css: str) -> Flask:
     folder.mkdir()
     (folder / "site.css").write_text(css)
     app = Flask(__name__, static_folder=str(folder), static_url_path="/static")
-    static_files.init_app(app, lambda headers, path, url: None)
+    static_files.init_app(app)
     app.add_url_rule(
         "/",
         "page",
