@@ -150,8 +150,10 @@ def _top_pairs_sqlite(element: top_pairs, compiler: SQLCompiler, **kw: Any) -> s
 COUNTS = Count.__table__.c
 # A count past its deadline reads as failed ("expired") whether or not a
 # worker is there to store it: ``expired_before`` is bound on every read.
+# The statuses as plain parameters: a list given to in_() is an "expanding"
+# parameter, which SQLAlchemy renders again on every execution (bench/).
 EXPIRED = and_(
-    COUNTS.status.in_(UNFINISHED),
+    COUNTS.status.in_([literal(status.value) for status in UNFINISHED]),
     COUNTS.created_at <= bindparam("expired_before", type_=UTCDateTime),
 )
 SUMMARY = (
