@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-pgbouncer lint audit heroku-local clean
+.PHONY: run test test-pgbouncer lint audit heroku-local bench bench-smoke clean
 
 # A virtualenv keeps the path it was made in: moved or renamed with the
 # project, its scripts point at the old one. Start it afresh then.
@@ -44,6 +44,14 @@ audit: $(VENV)/.dev  ## Known vulnerabilities in the pinned requirements (asks P
 heroku-local: $(VENV)/.dev  ## The Procfile as Heroku runs it, on local PostgreSQL
 	PATH="$(CURDIR)/$(BIN):$$PATH" bin/heroku-local
 
+bench: $(VENV)/.dev  ## What the app's layers cost per request (bench/RESULTS.md); your pages: BENCH_PAGES="/ /items"
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.run
+
+bench-smoke: $(VENV)/.dev  ## The same on tiny runs (seconds), so the harness never rots
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m bench.run --smoke --output test-artifacts/bench-smoke
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache test-artifacts
 
@@ -80,16 +88,20 @@ test-fork: $(VENV)/.dev  ## The fork step's tests, each in a scratch clone (minu
 
 # >>> example
 # The Wordcount example's own targets.
-.PHONY: test-reliability bench bench-smoke bench-tools
+.PHONY: test-reliability bench-wordcount bench-wordcount-smoke bench-tools
 
 test-reliability: $(VENV)/.dev  ## Load, faults and hostile input against real processes
 	$(BIN)/python -m pytest wordcount/tests/reliability -m reliability --numprocesses 2 --dist loadfile
 
-bench: $(VENV)/.bench bench-tools  ## Every benchmark; writes wordcount/bench/RESULTS.md and results.json
+# make bench and make bench-smoke run the example's benchmarks too.
+bench: bench-wordcount
+bench-smoke: bench-wordcount-smoke
+
+bench-wordcount: $(VENV)/.bench bench-tools  ## The example's benchmarks; writes wordcount/bench/RESULTS.md
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m wordcount.bench.run
 
-bench-smoke: $(VENV)/.bench bench-tools  ## The benchmark harness on tiny inputs (seconds)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m wordcount.bench.run --smoke --output test-artifacts/bench-smoke
+bench-wordcount-smoke: $(VENV)/.bench bench-tools  ## The example's benchmark harness on tiny inputs
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m wordcount.bench.run --smoke --output test-artifacts/bench-smoke/wordcount
 
 bench-tools:  # Debian's wrk and hyperfine, and Python's HTML docs as the corpus
 	@command -v wrk >/dev/null && command -v hyperfine >/dev/null \

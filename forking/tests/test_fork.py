@@ -6,6 +6,7 @@ development database migrated in README's order, then the fork's own
 web.py (the package wired in) and env-template (its setting) change among
 the files the package did not write."""
 
+import json
 import re
 import subprocess
 import xml.etree.ElementTree as ElementTree
@@ -69,3 +70,14 @@ def test_a_fork_renamed_by_hand_without_accounts(template_clone, tmp_path):
     commit(template_clone, "Qzledger")
     add_the_ledger(template_clone, with_accounts=False)
     the_forks_suite_passes_with_the_packages_tests(template_clone, tmp_path)
+    the_forks_bench_measures_its_own_page(template_clone)
+
+
+def the_forks_bench_measures_its_own_page(clone) -> None:
+    """The bench outlives the example: the app's layers, and a page of the fork's."""
+    make("bench-smoke", clone, "BENCH_PAGES=/ /ledger", timeout=600)
+    results = json.loads((clone / "test-artifacts/bench-smoke/results.json").read_text())
+    assert {"GET /healthz", "GET /ledger", "one session query (bare Flask-SQLAlchemy)"} <= set(
+        results["runs"]
+    )
+    assert all(run["non_2xx"] == 0 for run in results["runs"].values())

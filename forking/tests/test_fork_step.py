@@ -45,7 +45,7 @@ NAMES_OF = {
         "selectolax",
         "webencodings",
         "schemathesis",
-        "make bench",
+        "bench-wordcount",
     ],
     "accounts": ["accounts", "flask_login", "Flask-Login", "argon2", "aiosmtpd", "users.id"],
 }

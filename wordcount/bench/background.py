@@ -26,8 +26,8 @@ import psycopg
 from redis import Redis
 from rq import Worker
 
+from bench.processes import LOOPBACK_APP, PROJECT_DIR, free_port, redis_server, server
 from tests.support import loopback_app
-from wordcount.bench.processes import LOOPBACK_APP, PROJECT_DIR, free_port, redis_server, server
 
 
 class Scenario:

@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from wordcount.bench.processes import PROJECT_DIR
+from bench.processes import PROJECT_DIR
 from wordcount.bench.settings import Settings
 from wordcount.counting import count_page, load_stop_words
 

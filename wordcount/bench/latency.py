@@ -14,10 +14,11 @@ import urllib.request
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
+from bench.http_load import measure
+from bench.processes import LOOPBACK_APP, app_environment, free_port, server
 from wordcount.bench import background
-from wordcount.bench.http_load import HELLO_DB_APP, ONE_QUERY, load_rows, measure
-from wordcount.bench.processes import LOOPBACK_APP, free_port, server
-from wordcount.bench.settings import Settings, app_environment
+from wordcount.bench.http_load import HELLO_DB_APP, ONE_QUERY, load_rows
+from wordcount.bench.settings import Settings
 
 
 class DelayProxy:

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from wordcount.bench import background, layers
+from bench import layers
+from wordcount.bench import background
 from wordcount.bench.http_load import CPU_FIGURES, ONE_QUERY
 
 TARGETS = {  # key: (comparison, bound)

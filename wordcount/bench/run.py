@@ -17,6 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.layers import bench_layers
+from bench.processes import PROJECT_DIR, app_environment, bench_database
 from wordcount.bench import background
 from wordcount.bench.counting import (
     DEFAULT_CORPUS,
@@ -26,10 +28,8 @@ from wordcount.bench.counting import (
 )
 from wordcount.bench.http_load import bench_history_scaling, bench_http
 from wordcount.bench.latency import bench_network
-from wordcount.bench.layers import bench_layers
-from wordcount.bench.processes import PROJECT_DIR, bench_database
 from wordcount.bench.report import machine, verdicts, write_report
-from wordcount.bench.settings import Settings, app_environment
+from wordcount.bench.settings import Settings
 from wordcount.bench.startup import bench_startup
 
 BENCH_DIR = Path(__file__).resolve().parent

@@ -1,5 +1,4 @@
-"""What a benchmark run measures with: its sizes (full or smoke), and the
-app's environment in every benchmark."""
+"""What a benchmark run measures with: its sizes (full or smoke)."""
 
 
 class Settings:
@@ -16,13 +15,3 @@ class Settings:
         self.history_rows = (1_000, 5_000) if smoke else (1_000, 1_000_000)
         self.hyperfine_runs = 2 if smoke else 10
         self.layer_requests = 50 if smoke else 2000
-
-
-def app_environment(database: str) -> dict:
-    """The web app's settings in every benchmark: staging, on ``database``."""
-    return {
-        "APP_SETTINGS": "config.StagingConfig",
-        "SECRET_KEY": "bench-" + "x" * 32,
-        "TRUSTED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": database,
-    }

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from wordcount.bench.processes import PROJECT_DIR
+from bench.processes import PROJECT_DIR
 from wordcount.bench.settings import Settings
 
 

@@ -21,8 +21,8 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.test import EnvironBuilder
 
+from bench.processes import app_environment
 from models import db
-from wordcount.bench.settings import app_environment
 
 Removal = Callable[[Flask], None]
 PATHS = ("/healthz", "/")

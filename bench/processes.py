@@ -9,7 +9,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 # The app as the Procfile serves it, except that it may fetch the pages the
 # benchmarks serve on loopback, which staging refuses (tests/support/loopback_app.py).
 LOOPBACK_APP = "tests.support.loopback_app:create()"
@@ -99,3 +99,13 @@ def redis_server():
     finally:
         process.kill()
         process.wait(timeout=30)
+
+
+def app_environment(database: str) -> dict:
+    """The web app's settings in every benchmark: staging, on ``database``."""
+    return {
+        "APP_SETTINGS": "config.StagingConfig",
+        "SECRET_KEY": "bench-" + "x" * 32,
+        "TRUSTED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": database,
+    }

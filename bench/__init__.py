@@ -1,0 +1,1 @@
+"""What the app's own layers cost per request, measured beside bare Flask (``make bench``)."""
