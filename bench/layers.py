@@ -6,7 +6,7 @@ HTML page with none (GET /, the start page). Measured in this process
 are the app's, not gunicorn's, wrk's or the kernel's; the apps take turns
 round by round, as http_load's targets do.
 
-    python -m wordcount.bench.layers DATABASE_URL [REQUESTS]
+    python -m bench.layers DATABASE_URL [REQUESTS]
 """
 
 import logging

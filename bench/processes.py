@@ -56,7 +56,7 @@ def server(command: list[str], env: dict, port: int):
 def bench_database():
     import psycopg
 
-    name = f"wordcount_bench_{os.getpid()}"
+    name = f"bench_{os.getpid()}"
     with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = f"{POSTGRES_SERVER}/{name}"

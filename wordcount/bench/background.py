@@ -209,7 +209,7 @@ def head_of_line(base: str, site: str, scenario: Scenario) -> tuple[dict, float]
         )
         probed = time.monotonic() - started
         post_results = [post.result() for post in posts]
-        # The template's own figures, once the burst is in: the machine's 2
+        # The app's own figures, once the burst is in: the machine's 2
         # cores no longer serve 32 POSTs at once (RESULTS.md says why).
         admitted = max(answered_at(post, started) for post in posts)
         alone = [call(f"{base}/api/counts", {"url": f"{site}/0/alone{i}"})[1] for i in range(n)]
@@ -363,12 +363,12 @@ def report_lines(b: dict) -> list[str]:
         f"{q['all_done_s']} s after the first POST. The slowest probes under load, "
         f"[seconds after the first POST, ms]: queued {q['healthz_slowest']}.",
         "",
-        f"Those burst figures measure this machine more than the template: {b['slow_counts']} "
+        f"Those burst figures measure this machine more than the app: {b['slow_counts']} "
         f"POSTs arrive at once at the web dyno's 8 threads, on 2 cores that also run the "
         f"client, PostgreSQL, Redis and the worker processes (each forks a work horse per job); "
         f"the slowest probes all fall in the burst's first moments, while the POSTs wait for a "
         f"core, and on Heroku the worker runs on a dyno of its own. The targets are on what the "
-        f"template decides, once the burst is admitted (its last POST answered "
+        f"app decides, once the burst is admitted (its last POST answered "
         f"{q['admitted_s']} s after the first): {b['posts_alone']} POSTs sent one at a time "
         f"while the slow counts run, p99 {q['post_alone_p99_ms']} ms "
         f"(`background.post_alone_p99_ms`), and `/healthz` probes started after the burst, "

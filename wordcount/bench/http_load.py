@@ -135,7 +135,7 @@ def bench_http(pages, settings: Settings, database: str, folder: Path) -> dict:
         results["runs"], "GET /api/counts/<id>", ONE_QUERY
     )
     results["cpu_vs_one_query"] = results["cpu_vs_one_query_ratios"][last]
-    # The template's own cost (issue targets): CPU per request, gthread, 8
+    # The app's own cost: CPU per request, gthread, 8
     # connections, each endpoint over the reference doing the same work.
     for key, endpoint, baseline in CPU_FIGURES:
         results[key] = cpu_ratios(results["runs"], endpoint, baseline).get("gthread/c8")

@@ -21,7 +21,7 @@ TARGETS = {  # key: (comparison, bound)
     "http.vs_one_query": (">=", 0.8),
     "network.p50_vs_one_query": ("<=", 1.3),
     # CPU per request (gthread, 8 connections) over a reference doing the
-    # same work: what the template itself costs every request.
+    # same work: what the app's own layers cost every request.
     "http.healthz_cpu_vs_one_query": ("<=", 1.25),
     "http.api_cpu_vs_session_query": ("<=", 1.2),
     "http.api_cpu_vs_one_query": ("<=", 1.8),
