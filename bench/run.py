@@ -26,6 +26,7 @@ from bench.layers import table as layer_table
 from bench.processes import PROJECT_DIR, app_environment, bench_database, free_port, server
 
 BENCH_DIR = Path(__file__).resolve().parent
+BEFORE = BENCH_DIR / "layers-before.json"
 REFERENCES = {
     "hello (bare Flask)": "bench.hello:app",
     "one raw query (bare Flask)": "bench.one_query:app",
@@ -110,6 +111,9 @@ def report(results: dict, smoke: bool) -> str:
         "",
         *layer_table(results["layers"]),
     ]
+    if BEFORE.exists():  # the layers before their cost was cut (docs/performance.md)
+        lines += ["", "Before, at 208d321, measured the same way:", ""]
+        lines += layer_table(json.loads(BEFORE.read_text()))
     return "\n".join(lines) + "\n"
 
 
