@@ -24,6 +24,7 @@ from plumbing.environment import sqlalchemy_url as sqlalchemy_url
 DEFAULT_SETTINGS = "config.DevelopmentConfig"
 # Development only: ProductionConfig refuses to start with it.
 DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 class Config:
@@ -65,6 +66,14 @@ class Config:
         self.WEB_CONCURRENCY = env.integer("WEB_CONCURRENCY", 2, minimum=1)
         self.GUNICORN_THREADS = env.integer("GUNICORN_THREADS", 4, minimum=1)
         self.GUNICORN_REQUEST_TIMEOUT = env.number("GUNICORN_REQUEST_TIMEOUT", 10.0, above=0)
+        # Logs and errors (docs/observability.md): one line per event; a
+        # request or job slower than its threshold logs its slowest SQL.
+        self.LOG_FORMAT = env.choice("LOG_FORMAT", "logfmt", ("logfmt", "json"))
+        self.LOG_LEVEL = env.choice("LOG_LEVEL", "info", LOG_LEVELS).upper()
+        self.LOG_SLOW_REQUEST_MS = env.number("LOG_SLOW_REQUEST_MS", 1000.0, above=0)
+        self.LOG_SLOW_JOB_MS = env.number("LOG_SLOW_JOB_MS", 30000.0, above=0)
+        # Off unless set: sentry_sdk is not even imported.
+        self.SENTRY_DSN = env.text("SENTRY_DSN")
 
     def secret_key(self, env: Environment) -> str:
         return env.text("SECRET_KEY", DEFAULT_SECRET_KEY)

@@ -7,7 +7,7 @@ requests on SIGTERM before Heroku's SIGKILL 30 seconds later.
 import os
 
 from config import ConfigError, load_config
-from plumbing import stop_signals
+from plumbing import logs, stop_signals
 from plumbing.gunicorn_worker import RequestDeadlineWorker
 
 try:
@@ -39,10 +39,11 @@ graceful_timeout = 25
 # started sets it.
 keepalive = 95
 
-accesslog = "-"
-errorlog = "-"
-# Heroku's router gives each request an X-Request-ID: log it to trace requests.
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}i)s'
+# One format for every line: gunicorn's own go through the app's handler,
+# and the app logs each request itself (plumbing/logs.py), with the id
+# Heroku's router gives it (X-Request-ID).
+logger_class = "plumbing.gunicorn_worker.AppLogger"
+logs.configure(settings.LOG_FORMAT, settings.LOG_LEVEL)  # before gunicorn's first line
 
 
 # The master holds the stop signals while it forks, and each worker lets them

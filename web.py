@@ -14,7 +14,7 @@ import pages
 from config import Config, ConfigError, load_config
 from extensions import jobs, migrate
 from models import Model, db
-from plumbing import database, error_pages, security, static_files
+from plumbing import database, error_pages, error_reports, logs, security, static_files
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -27,6 +27,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_object(config if config is not None else load_config())
     app.json = JSONProvider(app)
     db.init_app(app)
+    logs.init_app(app)
+    error_reports.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db)
     jobs.init_app(app)
@@ -52,6 +54,7 @@ def create_app(config: Config | None = None) -> Flask:
     # After every blueprint: it serves their static folders too.
     static_files.init_app(app)
     security.wrap(app)  # last: its middlewares run first
+    logs.wrap(app)  # and the request log before them
     return app
 
 

@@ -9,7 +9,6 @@ concurrent upgrades (a Heroku release phase and a ``heroku run`` at once).
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from logging.config import fileConfig
 from typing import Any, Literal
 
 from alembic import context
@@ -20,10 +19,8 @@ from flask import current_app
 from sqlalchemy import Connection, TypeDecorator, text
 
 config = context.config
-# Keep the app's own loggers (gunicorn, Flask) working after Alembic runs.
-# Flask-Migrate always passes alembic.ini.
-assert config.config_file_name is not None
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# No logging set-up here (alembic.ini has none): the app's factory has set
+# it (plumbing/logs.py), and Alembic's lines come out in the app's format.
 logger = logging.getLogger("alembic.env")
 
 # Any constant shared by every process of this app; pg_advisory_xact_lock

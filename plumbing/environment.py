@@ -54,6 +54,13 @@ class Environment:
         except ValueError:
             raise ConfigError(f"{name} must be {kind}, not {raw!r}") from None
 
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        """One of ``choices``, as written, case aside."""
+        value = self._environ.get(name, "").strip().lower() or default
+        if value not in choices:
+            raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+        return value
+
     def names(self, name: str) -> list[str] | None:
         """A comma-separated list, or None when the variable is unset or empty."""
         names = [part.strip() for part in self._environ.get(name, "").split(",")]

@@ -18,6 +18,7 @@ import socket
 import time
 from typing import Any
 
+from gunicorn.glogging import Logger  # type: ignore[import-untyped]  # gunicorn ships no types
 from gunicorn.workers.gthread import (  # type: ignore[import-untyped]  # gunicorn ships no types
     TConn,
     ThreadWorker,
@@ -65,3 +66,17 @@ class RequestDeadlineWorker(ThreadWorker):  # type: ignore[misc]  # an untyped b
         finally:
             if isinstance(conn.sock, DeadlineSocket):
                 conn.sock.deadline = None  # kept alive: idle time is keepalive's
+
+
+class AppLogger(Logger):  # type: ignore[misc]  # an untyped base class
+    """gunicorn's error log (start, stop, a worker's timeout) in the app's
+    log format: its lines go to the process's one handler (plumbing/logs.py)
+    instead of gunicorn's own. Its access log is off: the app logs each
+    request itself, with its id and database time (logs.RequestLog)."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        self.error_log.handlers = []
+        self.error_log.propagate = True
+        self.access_log.handlers = []
+        self.access_log.propagate = False

@@ -1,8 +1,10 @@
 """How a job runs without Redis (jobs.submit, inline): as a worker would
 run it, as far as a web request can (docs/jobs.md says where it cannot)."""
 
+import contextvars
 import logging
 import threading
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +13,7 @@ from flask.testing import FlaskClient
 from werkzeug.wrappers import Response
 
 from models import db
+from plumbing import error_reports, logs
 
 if TYPE_CHECKING:
     from rq import Retry
@@ -33,8 +36,9 @@ def run_inline(
     ``on_failure``. A run stopped mid-call is not tried again while its
     thread still runs (it stops at the next line of Python it reaches)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug's proxy
+    job_id = f"inline-{uuid.uuid4().hex[:16]}"  # one id for every attempt, as in RQ
     for attempt in range(1 + (retry.max if retry else 0)):
-        error, still_running = run_attempt(app, func, args, timeout)
+        error, still_running = run_attempt(app, func, args, timeout, (job_id, attempt + 1))
         if error is None:
             return
         log.error(
@@ -64,26 +68,39 @@ def run_after_response(run: Callable[[], None]) -> None:
 
 
 def run_attempt(
-    app: Flask, func: Callable[..., object], args: tuple[object, ...], timeout: float
+    app: Flask,
+    func: Callable[..., object],
+    args: tuple[object, ...],
+    timeout: float,
+    job: tuple[str, int],  # its id, and the attempt
 ) -> tuple[BaseException | None, bool]:
-    """One run, and whether its thread still runs after the timeout."""
+    """One run, and whether its thread still runs after the timeout; logged
+    as a worker's run is (the job's id and attempt, the request's id)."""
     from rq.timeouts import JobTimeoutException, TimerDeathPenalty
 
     outcome: list[BaseException | None] = []
 
     def attempt() -> None:
-        with app.app_context():
+        request = logs.current_request_id()
+        with app.app_context(), logs.job_logged(qualified_name(func), *job, request) as run:
             try:
                 # RQ's own way to stop a job in a thread: JobTimeoutException
                 # raised in it, at its next line of Python, after ``timeout``.
                 with TimerDeathPenalty(timeout, JobTimeoutException):  # type: ignore[no-untyped-call]
                     func(*args)
                 outcome.append(None)
+                run.finished(True)
             except BaseException as error:  # what a worker catches too
                 db.session.rollback()  # whatever the failed run left open
                 outcome.append(error)
+                error_reports.report(error)
 
-    thread = threading.Thread(target=attempt, name=f"job {qualified_name(func)}", daemon=True)
+    # A thread starts with no context: it runs in a copy of the request's,
+    # whose log fields (the request's id) its lines then carry.
+    context = contextvars.copy_context()
+    thread = threading.Thread(
+        target=context.run, args=(attempt,), name=f"job {qualified_name(func)}", daemon=True
+    )
     thread.start()
     thread.join(timeout)
     if outcome:

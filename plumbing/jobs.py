@@ -15,6 +15,7 @@ taking JSON-like arguments.
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import partial
 from types import TracebackType
@@ -24,6 +25,7 @@ from flask import Flask, current_app, has_request_context
 
 from errors import JobsUnavailable
 from models import db
+from plumbing import logs
 from plumbing.inline_jobs import (
     ClosingClient,
     FailureHandler,
@@ -130,7 +132,13 @@ class Jobs:
             job_timeout=timeout,
             retry=retry,
             on_failure=Callback(failure_callback) if on_failure else None,
-            meta={"on_failure": qualified_name(on_failure)} if on_failure else {},
+            meta={
+                # The request's id: the job's log lines carry it, retries too.
+                "request_id": logs.current_request_id(),
+                # RQ keeps only the retries left: the attempt is counted from this.
+                "retries": retry.max if retry else 0,
+                **({"on_failure": qualified_name(on_failure)} if on_failure else {}),
+            },
             # The app stores outcomes; Redis needs a job only while it runs.
             result_ttl=60,
             failure_ttl=24 * 3600,
@@ -212,3 +220,15 @@ def redis_connection(url: str, verify_tls: bool) -> "Redis":
     from redis import Redis
 
     return Redis.from_url(url, **options)
+
+
+def logged_run(job: "Job") -> "AbstractContextManager[logs.Timings]":
+    """A worker's run of ``job``, logged as an inline run is."""
+    request = job.meta.get("request_id")
+    return logs.job_logged(str(job.func_name), job.id, attempt_of(job), request)
+
+
+def attempt_of(job: "Job") -> int:
+    """1 for a job's first run, 2 for its first retry (``_enqueue``
+    keeps how many retries it was given in the job's meta)."""
+    return int(job.meta.get("retries", 0)) - (job.retries_left or 0) + 1

@@ -1,10 +1,10 @@
 """The worker process, ``python manage.py worker``: plumbing a fork never
 touches (jobs are submitted with ``jobs.submit``, extensions.py). It is RQ's
-``WorkerPool`` of ``HerokuWorker`` processes: jobs wait on the network, so
-one dyno runs ``WORKER_CONCURRENCY`` of them at once. On
-SIGTERM (Heroku's restarts and deploys) each running job gets
-``HerokuWorker.imminent_shutdown_delay`` seconds, then is interrupted and
-re-queued by RQ's ``Retry``, well within Heroku's 30 seconds.
+``WorkerPool`` of ``HerokuWorker`` processes: jobs wait on the network, so one
+dyno runs ``WORKER_CONCURRENCY`` of them at once. On SIGTERM (Heroku's restarts
+and deploys) each running job gets ``HerokuWorker.imminent_shutdown_delay``
+seconds, then is interrupted and re-queued by RQ's ``Retry``, well within
+Heroku's 30 seconds. Each run logs its start and end (plumbing/logs.py).
 
 Each override says the RQ 2.12.0 behaviour it works around; none has an
 rq/rq issue yet (searched 2026-12-02): recheck each when upgrading RQ.
@@ -36,6 +36,7 @@ from sqlalchemy.orm import configure_mappers
 from extensions import jobs
 from models import db
 from plumbing import stop_signals
+from plumbing.jobs import logged_run
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +136,8 @@ class AppWorker(HerokuWorker):
             super().subscribe()  # type: ignore[no-untyped-call]  # unannotated in RQ
 
     def perform_job(self, job: Job, queue: Queue) -> bool:
-        with current_app.app_context():
-            return super().perform_job(job, queue)
+        with current_app.app_context(), logged_run(job) as run:
+            return run.finished(super().perform_job(job, queue))
 
     def run_maintenance_tasks(self) -> None:
         if self._stop_requested:  # stopping: leave maintenance to the other workers
@@ -204,7 +205,7 @@ def release_stop_signals_below(pool_pid: int) -> None:
 def forget_inherited_connections() -> None:
     """After a fork, drop the parent's pooled database connections without
     closing them: they belong to the parent (SQLAlchemy's advice for
-    multiprocessing). The child opens its own."""
+    multiprocessing)."""
     if not has_app_context():
         return
     for engine in db.engines.values():
@@ -238,8 +239,7 @@ def worker_command(concurrency: int | None, burst: bool, redis_wait: float) -> N
     wait_for_redis(jobs.connection, redis_wait)
     os.register_at_fork(after_in_child=forget_inherited_connections)
     os.register_at_fork(after_in_child=partial(release_stop_signals_below, os.getpid()))
-    # Set up the models once, before forking, rather than in each process
-    # on first use.
+    # The models set up once, before forking, not in each process on first use.
     configure_mappers()
     pool = AppWorkerPool(
         [current_app.config["JOBS_QUEUE"]],

@@ -353,7 +353,7 @@ def test_gunicorn_serves_the_app_on_port(tmp_path):
         output = server.communicate(timeout=30)[0]
     assert server.returncode == 0
     assert f"Listening at: http://[::]:{port}" in output
-    assert 'GET /healthz HTTP/1.1" 200' in output
+    assert "method=GET path=/healthz status=200" in output
 
 
 def test_gunicorn_stops_at_once_on_a_configuration_error():

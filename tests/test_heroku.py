@@ -108,7 +108,11 @@ def test_a_dyno_boots_quickly_logs_request_ids_and_serves_on_port(postgres_url, 
         exit_status = dyno.stop()
     assert status == 200
     assert boot_seconds < 60  # Heroku's boot timeout (R10)
-    assert re.search(r'"GET /healthz HTTP/1.1" 200 \d+ \d+ms request_id=req-4f2a', dyno.output)
+    assert re.search(
+        r"at=info event=request request_id=req-4f2a dyno=web.1 logger=request method=GET "
+        r"path=/healthz status=200 duration_ms=[\d.]+ db_ms=[\d.]+ db_statements=1\n",
+        dyno.output,
+    )
     assert exit_status == 0
 
 

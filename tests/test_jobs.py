@@ -74,7 +74,11 @@ def test_with_redis_submit_queues_the_call_with_its_timeout_and_failure_handler(
     assert queued is False
     assert job is not None
     assert (job.args, job.timeout) == ((0,), 7)
-    assert job.meta == {"on_failure": "tests.job_probe.record_failure"}
+    assert job.meta == {
+        "request_id": None,  # submitted outside a request
+        "retries": 0,
+        "on_failure": "tests.job_probe.record_failure",
+    }
 
 
 @pytest.mark.parametrize("given", ["value", "type only"])
@@ -222,7 +226,9 @@ def test_sigterm_while_the_worker_starts_stops_every_process_cleanly(queue_conte
     status = worker.stop(timeout=30)
     took = time.monotonic() - started
     assert status == 0, worker.output
-    assert worker.output.rstrip().endswith("All workers stopped, exiting..."), worker.output
+    assert worker.output.rstrip().endswith(
+        'event="All workers stopped, exiting..." logger=rq.worker_pool'
+    ), worker.output
     assert "Traceback" not in worker.output
     assert took < 10, f"the worker took {took:.1f} s to stop"
     assert Worker.count(connection=jobs.connection) == 0

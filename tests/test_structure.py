@@ -22,6 +22,8 @@ LAYERS = [
         "plumbing.static_files",
         "plumbing.addresses",
         "plumbing.pinned_http",
+        "plumbing.logs",
+        "plumbing.error_reports",
         "models",
         "errors",
         "pages",

@@ -1,0 +1,250 @@
+"""Structured logs: one line per event, on stderr, in logfmt (Heroku's router's
+format, which its log add-ons parse) or JSON (LOG_FORMAT=json), for every logger
+of the process: the app's, Flask's, SQLAlchemy's, gunicorn's, RQ's. Each line
+carries the fields bound for the request or job that caused it: ``request_id``
+(Heroku's X-Request-ID, or one made here and sent back), ``dyno``, ``user_id``.
+``RequestLog`` writes one ``request`` line per request, with its time in SQL;
+a slow one also a warning naming its slowest statements (values never logged).
+"""
+
+import logging
+import os
+import re
+import sys
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from flask import Flask, current_app
+from sqlalchemy import event
+from structlog.contextvars import bind_contextvars, clear_contextvars, merge_contextvars
+from werkzeug.wsgi import ClosingIterator
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from structlog.typing import EventDict
+
+log = logging.getLogger("request")
+jobs_log = logging.getLogger("job")
+# Heroku's router sends a UUID; anything else is replaced, not logged.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+MAX_PATH = 200  # characters of a path in a log line
+SLOWEST = 3  # statements named in a slow request's warning
+FIRST_KEYS = ["at", "event", "request_id", "job_id", "dyno", "user_id", "logger"]
+
+
+@dataclass
+class Timings:
+    """How long one request or job takes, and the database's share."""
+
+    started: float = field(default_factory=time.perf_counter)
+    db_seconds: float = 0.0
+    statements: int = 0
+    slowest: list[tuple[float, str]] = field(default_factory=list)
+    outcome: str = "failed"  # a job's, until it says otherwise
+
+    def add(self, seconds: float, statement: str) -> None:
+        self.db_seconds += seconds
+        self.statements += 1
+        if len(self.slowest) < SLOWEST or seconds > self.slowest[-1][0]:
+            self.slowest = sorted([*self.slowest, (seconds, statement)], reverse=True)[:SLOWEST]
+
+    def finished(self, done: bool) -> bool:
+        """Record a job's outcome; ``done`` is returned."""
+        self.outcome = "done" if done else "failed"
+        return done
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "duration_ms": round((time.perf_counter() - self.started) * 1000, 1),
+            "db_ms": round(self.db_seconds * 1000, 1),
+            "db_statements": self.statements,
+        }
+
+
+timings: ContextVar[Timings | None] = ContextVar("timings", default=None)
+
+
+def configure(log_format: str, level: str) -> None:
+    """Route every logger of the process through one handler on stderr, in
+    ``log_format``. Called by each app; the handler is added once."""
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if log_format == "json"
+        else structlog.processors.LogfmtRenderer(key_order=FIRST_KEYS, drop_missing=True)
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            merge_contextvars,
+            add_level,
+            structlog.stdlib.add_logger_name,
+            structlog.stdlib.ExtraAdder(),
+            add_dyno,
+            drop_message,
+        ],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+    )
+    root = logging.getLogger()
+    handler = next((h for h in root.handlers if isinstance(h, LineHandler)), None)
+    if handler is None:
+        handler = LineHandler()
+        root.addHandler(handler)
+    handler.setFormatter(formatter)
+    root.setLevel(level)
+    logging.captureWarnings(True)  # SQLAlchemy's warnings, as log lines
+
+
+class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The process's one log handler (``configure`` finds it by its class).
+    It writes to stderr, as gunicorn does (Heroku collects both streams;
+    stdout stays a command's own output: ``db upgrade --sql > file``), to
+    whatever sys.stderr is at the time (a test's capture)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+def add_level(logger: object, name: str, event_dict: "EventDict") -> "EventDict":
+    record = event_dict.get("_record")
+    event_dict["at"] = record.levelname.lower() if record else name
+    return event_dict
+
+
+def drop_message(logger: object, name: str, event_dict: "EventDict") -> "EventDict":
+    event_dict.pop("message", None)  # the record's own copy of the event
+    return event_dict
+
+
+def add_dyno(logger: object, name: str, event_dict: "EventDict") -> "EventDict":
+    if dyno := os.environ.get("DYNO"):
+        event_dict.setdefault("dyno", dyno)
+    return event_dict
+
+
+def init_app(app: Flask) -> None:
+    """Call first in the factory: the lines of what follows are structured.
+    Call after db.init_app: it times every engine's statements."""
+    configure(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+    with app.app_context():
+        for engine in app.extensions["sqlalchemy"].engines.values():
+            event.listen(engine, "before_cursor_execute", statement_started)
+            event.listen(engine, "after_cursor_execute", statement_ended)
+
+
+def wrap(app: Flask) -> None:
+    """Call last: the request log is the outermost middleware."""
+    app.wsgi_app = RequestLog(  # type: ignore[method-assign]
+        app.wsgi_app, app.config["LOG_SLOW_REQUEST_MS"]
+    )
+
+
+# SQLAlchemy's cursor events, timed on the statement's own execution context.
+def statement_started(conn: object, cursor: object, statement: str, *args: Any) -> None:
+    if timings.get() is not None:
+        args[1]._log_started = time.perf_counter()  # args: parameters, context, executemany
+
+
+def statement_ended(conn: object, cursor: object, statement: str, *args: Any) -> None:
+    started = getattr(args[1], "_log_started", None)
+    if (current := timings.get()) is not None and started is not None:
+        current.add(time.perf_counter() - started, statement)
+
+
+def request_id(environ: "WSGIEnvironment") -> str:
+    sent = environ.get("HTTP_X_REQUEST_ID", "")
+    return sent if REQUEST_ID.fullmatch(sent) else str(uuid.uuid4())
+
+
+class RequestLog:
+    """WSGI middleware, outermost: binds the request's id (and returns it as
+    X-Request-ID), then logs one ``request`` line once the response has
+    been sent, for pages, static files and refusals alike."""
+
+    def __init__(self, wsgi_app: "WSGIApplication", slow_ms: float):
+        self.wsgi_app = wsgi_app
+        self.slow_ms = slow_ms
+
+    def __call__(
+        self, environ: "WSGIEnvironment", start_response: "StartResponse"
+    ) -> "Iterable[bytes]":
+        clear_contextvars()  # a thread serves many requests
+        request = request_id(environ)
+        bind_contextvars(request_id=request)
+        current = Timings()
+        timings.set(current)
+        status: list[str] = []
+
+        def start(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            status[:] = [line.split(" ", 1)[0]]
+            headers.append(("X-Request-ID", request))
+            return start_response(line, headers, exc_info)
+
+        def finish() -> None:
+            self.finish(environ, status[0] if status else "500", current)
+
+        try:
+            return ClosingIterator(self.wsgi_app(environ, start), [finish])
+        except BaseException:
+            finish()
+            raise
+
+    def finish(self, environ: "WSGIEnvironment", status: str, current: Timings) -> None:
+        fields = {
+            "method": environ.get("REQUEST_METHOD", "")[:16],
+            "path": environ.get("PATH_INFO", "")[:MAX_PATH],  # no query string
+            "status": int(status) if status.isdigit() else status,
+            **current.fields(),
+        }
+        log.info("request", extra=fields)
+        warn_if_slow("slow request", current, fields, self.slow_ms)
+        timings.set(None)
+        clear_contextvars()  # what the thread logs next is not this request's
+
+
+def warn_if_slow(what: str, current: Timings, fields: dict[str, Any], slow_ms: float) -> None:
+    if fields["duration_ms"] >= slow_ms:
+        slowest = [
+            {"ms": round(seconds * 1000, 1), "sql": " ".join(statement.split())[:500]}
+            for seconds, statement in current.slowest
+        ]
+        log.warning(what, extra={**fields, "slowest_sql": slowest})
+
+
+@contextmanager
+def job_logged(name: str, job_id: str, attempt: int, request: str | None) -> Iterator[Timings]:
+    """Log a job's run: a line when it starts, one when it ends (with
+    ``run.outcome``, which the block sets), every line between carrying the
+    job's id and the id of the request that submitted it. Call in an app
+    context (LOG_SLOW_JOB_MS)."""
+    bind_contextvars(job_id=job_id, **({"request_id": request} if request else {}))
+    run = Timings()
+    timings.set(run)
+    jobs_log.info("job started", extra={"job": name, "attempt": attempt})
+    try:
+        yield run
+    finally:
+        fields = {"job": name, "attempt": attempt, "outcome": run.outcome, **run.fields()}
+        level = logging.INFO if run.outcome == "done" else logging.WARNING
+        jobs_log.log(level, "job ended", extra=fields)
+        warn_if_slow("slow job", run, fields, current_app.config["LOG_SLOW_JOB_MS"])
+        timings.set(None)
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served, to hand to the jobs it submits."""
+    request: str | None = structlog.contextvars.get_contextvars().get("request_id")
+    return request

@@ -1,0 +1,124 @@
+"""Structured logs (plumbing/logs.py), each line parsed back as a log
+add-on reads it: one line per request with the router's request id, the
+same id on every line the request causes and on its jobs' lines, inline
+and in a worker process."""
+
+import pytest
+from flask import current_app
+from rq import Retry
+from sqlalchemy import text
+
+from extensions import jobs
+from models import db
+from tests import job_probe
+from tests.support.log_lines import events, file_events, lines
+from tests.support.processes import wait_until
+
+
+def test_a_request_logs_one_line_with_the_routers_request_id(app, capsys):
+    capsys.readouterr()
+    response = app.test_client().get(
+        "/healthz?token=not-logged", headers={"X-Request-ID": "router-1"}
+    )
+    [line] = events(capsys.readouterr().err, "request")
+    assert response.headers["X-Request-ID"] == "router-1"
+    assert {key: line[key] for key in ("at", "request_id", "method", "path", "status")} == {
+        "at": "info",
+        "request_id": "router-1",
+        "method": "GET",
+        "path": "/healthz",
+        "status": "200",
+    }
+    assert line["db_statements"] == "1"
+    assert float(line["duration_ms"]) >= float(line["db_ms"]) >= 0
+    assert "not-logged" not in str(line)
+
+
+@pytest.mark.parametrize("sent", [None, "has spaces", "x" * 129, "semi;colon"])
+def test_a_request_without_a_usable_id_gets_one_of_its_own(app, capsys, sent):
+    headers = {"X-Request-ID": sent} if sent else {}
+    response = app.test_client().get("/healthz", headers=headers)
+    [line] = events(capsys.readouterr().err, "request")
+    assert line["request_id"] == response.headers["X-Request-ID"]
+    assert len(response.headers["X-Request-ID"]) == 36  # a UUID
+    assert sent is None or sent not in capsys.readouterr().err
+
+
+def test_every_line_a_request_causes_carries_its_id_and_no_line_after_it(app, capsys):
+    def note():
+        current_app.logger.warning("noted")
+        return "ok"
+
+    app.add_url_rule("/note", "note", note)
+    app.test_client().get("/note", headers={"X-Request-ID": "router-2"})
+    app.logger.warning("after")
+    logged = lines(capsys.readouterr().err)
+    assert [(line["event"], line.get("request_id")) for line in logged] == [
+        ("noted", "router-2"),
+        ("request", "router-2"),
+        ("after", None),
+    ]
+
+
+def test_an_error_is_one_line_with_its_traceback_and_the_request_id(app, capsys):
+    def boom():
+        raise RuntimeError("the view broke")
+
+    app.add_url_rule("/boom", "boom", boom)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as outside tests: a 500 page
+    response = app.test_client().get("/boom", headers={"X-Request-ID": "router-3"})
+    error, request = lines(capsys.readouterr().err)
+    assert response.status_code == 500
+    assert (error["at"], error["request_id"]) == ("error", "router-3")
+    assert "RuntimeError: the view broke" in error["exception"]
+    assert (request["event"], request["status"]) == ("request", "500")
+
+
+@pytest.mark.parametrize("app_settings", [{"LOG_FORMAT": "json"}])
+def test_json_lines_on_request(app, capsys):
+    app.test_client().get("/healthz", headers={"X-Request-ID": "router-4"})
+    out = capsys.readouterr().err
+    assert out.startswith("{")
+    [line] = events(out, "request")
+    assert (line["request_id"], line["status"], line["db_statements"]) == ("router-4", 200, 1)
+
+
+@pytest.mark.parametrize("app_settings", [{"LOG_SLOW_REQUEST_MS": "0.001"}])
+def test_a_slow_request_names_its_slowest_statements_without_their_values(app, capsys):
+    query = text("SELECT :needle AS found")
+    app.add_url_rule(
+        "/slow",
+        "slow",
+        lambda: {"found": db.session.execute(query, {"needle": "a-value"}).one()[0]},
+    )
+    app.test_client().get("/slow")
+    [warning] = events(capsys.readouterr().err, "slow request")
+    assert warning["at"] == "warning"
+    assert "SELECT" in str(warning["slowest_sql"]) and "a-value" not in str(warning)
+
+
+def test_a_jobs_lines_carry_its_id_its_attempt_and_the_request_that_submitted_it(
+    jobs_app, capsys, tmp_path
+):
+    path = str(tmp_path / "flaky")
+    jobs_app.add_url_rule(
+        "/submit",
+        "submit",
+        lambda: {"ran": jobs.submit(job_probe.fail_until, path, 1, retry=Retry(max=1))},
+        methods=["POST"],
+    )
+    jobs_app.test_client().post("/submit", headers={"X-Request-ID": "router-5"})
+    worker_log = tmp_path / "worker.log"  # the worker's output, when there is one
+
+    inline: list[dict] = []
+
+    def ended() -> list[dict]:
+        inline.extend(events(capsys.readouterr().err, "job ended"))
+        return inline + file_events(worker_log, "job ended")
+
+    wait_until(lambda: len(ended()) == 2, timeout=20, what="both runs")
+    seen = ended()
+    assert [(line["attempt"], line["outcome"]) for line in seen] == [("1", "failed"), ("2", "done")]
+    assert {line["request_id"] for line in seen} == {"router-5"}
+    assert len({line["job_id"] for line in seen}) == 1
+    assert seen[0]["job"] == "tests.job_probe.fail_until"
