@@ -7,7 +7,7 @@ requests on SIGTERM before Heroku's SIGKILL 30 seconds later.
 import os
 
 from config import ConfigError, load_config
-from plumbing import logs, stop_signals
+from plumbing import log_format, stop_signals
 from plumbing.gunicorn_worker import RequestDeadlineWorker
 
 try:
@@ -43,7 +43,7 @@ keepalive = 95
 # and the app logs each request itself (plumbing/logs.py), with the id
 # Heroku's router gives it (X-Request-ID).
 logger_class = "plumbing.gunicorn_worker.AppLogger"
-logs.configure(settings.LOG_FORMAT, settings.LOG_LEVEL)  # before gunicorn's first line
+log_format.configure(settings.LOG_FORMAT, settings.LOG_LEVEL)  # before gunicorn's first line
 
 
 # The master holds the stop signals while it forks, and each worker lets them

@@ -1,16 +1,14 @@
-"""Structured logs: one line per event, on stderr, in logfmt (Heroku's router's
-format, which its log add-ons parse) or JSON (LOG_FORMAT=json), for every logger
-of the process: the app's, Flask's, SQLAlchemy's, gunicorn's, RQ's. Each line
-carries the fields bound for the request or job that caused it: ``request_id``
-(Heroku's X-Request-ID, or one made here and sent back), ``dyno``, ``user_id``.
-``RequestLog`` writes one ``request`` line per request, with its time in SQL;
-a slow one also a warning naming its slowest statements (values never logged).
+"""What is logged, and with which fields (plumbing/log_format.py says how a
+line looks). ``RequestLog`` writes one ``request`` line per request, once the
+response is sent, with its time in SQL, and binds the fields every line the
+request causes carries: ``request_id`` (Heroku's X-Request-ID, or one made here
+and sent back) and, from accounts, ``user_id``. ``job_logged`` does the same
+for a job's run. A slow request or job also logs a warning naming its slowest
+SQL statements (their text: values are parameters, never logged).
 """
 
 import logging
-import os
 import re
-import sys
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -22,12 +20,13 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from flask import Flask, current_app
 from sqlalchemy import event
-from structlog.contextvars import bind_contextvars, clear_contextvars, merge_contextvars
+from structlog.contextvars import bind_contextvars, clear_contextvars
 from werkzeug.wsgi import ClosingIterator
+
+from plumbing import log_format
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
-    from structlog.typing import EventDict
 
 log = logging.getLogger("request")
 jobs_log = logging.getLogger("job")
@@ -35,7 +34,6 @@ jobs_log = logging.getLogger("job")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 MAX_PATH = 200  # characters of a path in a log line
 SLOWEST = 3  # statements named in a slow request's warning
-FIRST_KEYS = ["at", "event", "request_id", "job_id", "dyno", "user_id", "logger"]
 
 
 @dataclass
@@ -70,75 +68,10 @@ class Timings:
 timings: ContextVar[Timings | None] = ContextVar("timings", default=None)
 
 
-def configure(log_format: str, level: str) -> None:
-    """Route every logger of the process through one handler on stderr, in
-    ``log_format``. Called by each app; the handler is added once."""
-    renderer: Any = (
-        structlog.processors.JSONRenderer()
-        if log_format == "json"
-        else structlog.processors.LogfmtRenderer(key_order=FIRST_KEYS, drop_missing=True)
-    )
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[
-            merge_contextvars,
-            add_level,
-            structlog.stdlib.add_logger_name,
-            structlog.stdlib.ExtraAdder(),
-            add_dyno,
-            drop_message,
-        ],
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
-    )
-    root = logging.getLogger()
-    handler = next((h for h in root.handlers if isinstance(h, LineHandler)), None)
-    if handler is None:
-        handler = LineHandler()
-        root.addHandler(handler)
-    handler.setFormatter(formatter)
-    root.setLevel(level)
-    logging.captureWarnings(True)  # SQLAlchemy's warnings, as log lines
-
-
-class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """The process's one log handler (``configure`` finds it by its class).
-    It writes to stderr, as gunicorn does (Heroku collects both streams;
-    stdout stays a command's own output: ``db upgrade --sql > file``), to
-    whatever sys.stderr is at the time (a test's capture)."""
-
-    @property
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, value: Any) -> None:
-        pass
-
-
-def add_level(logger: object, name: str, event_dict: "EventDict") -> "EventDict":
-    record = event_dict.get("_record")
-    event_dict["at"] = record.levelname.lower() if record else name
-    return event_dict
-
-
-def drop_message(logger: object, name: str, event_dict: "EventDict") -> "EventDict":
-    event_dict.pop("message", None)  # the record's own copy of the event
-    return event_dict
-
-
-def add_dyno(logger: object, name: str, event_dict: "EventDict") -> "EventDict":
-    if dyno := os.environ.get("DYNO"):
-        event_dict.setdefault("dyno", dyno)
-    return event_dict
-
-
 def init_app(app: Flask) -> None:
     """Call first in the factory: the lines of what follows are structured.
     Call after db.init_app: it times every engine's statements."""
-    configure(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
+    log_format.configure(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
     with app.app_context():
         for engine in app.extensions["sqlalchemy"].engines.values():
             event.listen(engine, "before_cursor_execute", statement_started)

@@ -15,6 +15,7 @@ from tests.support.environment import PROJECT_DIR
 # Each module may import only modules of a lower layer: no cycles, and the
 # plumbing never reaches up into the app that uses it.
 LAYERS = [
+    {"plumbing.log_format"},
     {
         "plumbing.environment",
         "plumbing.stop_signals",
