@@ -20,7 +20,6 @@ import time
 from flask import current_app, session
 from flask_login import login_user, logout_user
 from sqlalchemy import select
-from structlog.contextvars import bind_contextvars
 
 from accounts.models import User, new_session_token
 from models import db, transaction
@@ -35,7 +34,7 @@ def start(user: User, remember: bool = False) -> None:
     kind = REMEMBERED if remember else SESSION
     user.login_id = f"{user.session_token}.{int(time.time())}.{kind}"
     login_user(user, remember=remember)
-    bind_contextvars(user_id=user.id)  # the request's log lines name the user (by id)
+    name_in_logs(user)
 
 
 def load(login_id: str) -> User | None:
@@ -51,8 +50,15 @@ def load(login_id: str) -> User | None:
     user = db.session.execute(query).scalar_one_or_none()
     if user is not None:
         user.login_id = login_id
-        bind_contextvars(user_id=user.id)  # the request's log lines name the user (by id)
+        name_in_logs(user)
     return user
+
+
+def name_in_logs(user: User) -> None:
+    """Every line the request logs from now on names the user, by id."""
+    from structlog.contextvars import bind_contextvars  # imported by the app's logs already
+
+    bind_contextvars(user_id=user.id)
 
 
 def lifetime(kind: str) -> int:

@@ -16,7 +16,6 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
-from structlog.contextvars import get_contextvars
 
 if TYPE_CHECKING:  # sentry_sdk is imported only when started
     from sentry_sdk._types import Breadcrumb, Event
@@ -64,6 +63,8 @@ def report(error: BaseException) -> None:
 
 
 def tagged_and_masked(event: "Event", hint: dict[str, Any]) -> "Event":
+    from structlog.contextvars import get_contextvars
+
     fields = get_contextvars()
     tags = event.setdefault("tags", {})
     for name in ("request_id", "job_id"):

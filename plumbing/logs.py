@@ -17,10 +17,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import structlog
 from flask import Flask, current_app
 from sqlalchemy import event
-from structlog.contextvars import bind_contextvars, clear_contextvars
 from werkzeug.wsgi import ClosingIterator
 
 from plumbing import log_format
@@ -28,6 +26,8 @@ from plumbing import log_format
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
+# structlog is imported where it is used, by the first app built, not by
+# ``import web``: its import (asyncio included) is a tenth of the start-up.
 log = logging.getLogger("request")
 jobs_log = logging.getLogger("job")
 # Heroku's router sends a UUID; anything else is replaced, not logged.
@@ -114,6 +114,8 @@ class RequestLog:
     def __call__(
         self, environ: "WSGIEnvironment", start_response: "StartResponse"
     ) -> "Iterable[bytes]":
+        from structlog.contextvars import bind_contextvars, clear_contextvars
+
         clear_contextvars()  # a thread serves many requests
         request = request_id(environ)
         bind_contextvars(request_id=request)
@@ -145,6 +147,8 @@ class RequestLog:
         log.info("request", extra=fields)
         warn_if_slow("slow request", current, fields, self.slow_ms)
         timings.set(None)
+        from structlog.contextvars import clear_contextvars
+
         clear_contextvars()  # what the thread logs next is not this request's
 
 
@@ -163,6 +167,8 @@ def job_logged(name: str, job_id: str, attempt: int, request: str | None) -> Ite
     ``run.outcome``, which the block sets), every line between carrying the
     job's id and the id of the request that submitted it. Call in an app
     context (LOG_SLOW_JOB_MS)."""
+    from structlog.contextvars import bind_contextvars
+
     bind_contextvars(job_id=job_id, **({"request_id": request} if request else {}))
     run = Timings()
     timings.set(run)
@@ -179,5 +185,7 @@ def job_logged(name: str, job_id: str, attempt: int, request: str | None) -> Ite
 
 def current_request_id() -> str | None:
     """The id of the request being served, to hand to the jobs it submits."""
-    request: str | None = structlog.contextvars.get_contextvars().get("request_id")
+    from structlog.contextvars import get_contextvars
+
+    request: str | None = get_contextvars().get("request_id")
     return request
