@@ -38,10 +38,11 @@ def test_a_request_logs_one_line_with_the_routers_request_id(app, capsys):
 def test_a_request_without_a_usable_id_gets_one_of_its_own(app, capsys, sent):
     headers = {"X-Request-ID": sent} if sent else {}
     response = app.test_client().get("/healthz", headers=headers)
-    [line] = events(capsys.readouterr().err, "request")
+    logged = capsys.readouterr().err
+    [line] = events(logged, "request")
     assert line["request_id"] == response.headers["X-Request-ID"]
     assert len(response.headers["X-Request-ID"]) == 36  # a UUID
-    assert sent is None or sent not in capsys.readouterr().err
+    assert sent is None or sent not in logged
 
 
 def test_every_line_a_request_causes_carries_its_id_and_no_line_after_it(app, capsys):
