@@ -2,7 +2,7 @@
 line looks). ``RequestLog`` writes one ``request`` line per request, once the
 response is sent, with its time in SQL, and binds the fields every line the
 request causes carries: ``request_id`` (Heroku's X-Request-ID, or one made here
-and sent back) and, from accounts, ``user_id``. ``job_logged`` does the same
+and sent back) and, once a log-in is known, ``user_id``. ``job_logged`` does the same
 for a job's run. A slow request or job also logs a warning naming its slowest
 SQL statements (their text: values are parameters, never logged).
 """
