@@ -80,7 +80,7 @@ def execute_alone(statement: Executable, params: Mapping[str, Any] | None = None
     COMMIT). The rows are read before it returns."""
     if reads_only():
         # Already so: nothing to commit, and autocommit from checkout. Not
-        # switching it twice saves a third of a JSON read's CPU (bench/).
+        # switching it twice saves 0.12 of a JSON read's 0.70 CPU ms (bench/).
         return db.session.execute(statement, params)
     db.session.commit()
     db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

@@ -5,6 +5,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -109,3 +110,14 @@ def app_environment(database: str) -> dict:
         "TRUSTED_HOSTS": "127.0.0.1,localhost",
         "DATABASE_URL": database,
     }
+
+
+def migrate(database: str) -> None:
+    """``manage.py db upgrade`` on ``database``, with the benchmarks' settings."""
+    subprocess.run(
+        [sys.executable, "manage.py", "db", "upgrade"],
+        cwd=PROJECT_DIR,
+        env={**os.environ, **app_environment(database)},
+        check=True,
+        capture_output=True,
+    )

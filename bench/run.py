@@ -15,15 +15,13 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
-import sys
 from contextlib import ExitStack
 from pathlib import Path
 
 from bench.http_load import Target, measure
 from bench.layers import bench_layers
 from bench.layers import table as layer_table
-from bench.processes import PROJECT_DIR, app_environment, bench_database, free_port, server
+from bench.processes import app_environment, bench_database, free_port, migrate, server
 
 BENCH_DIR = Path(__file__).resolve().parent
 BEFORE = BENCH_DIR / "layers-before.json"
@@ -63,9 +61,7 @@ def targets(pages: list[str], database: str, stack: ExitStack) -> dict[str, Targ
 
 def bench(pages: list[str], settings: Settings) -> dict:
     with bench_database() as database, ExitStack() as stack:
-        upgrade = [sys.executable, "manage.py", "db", "upgrade"]
-        environment = {**os.environ, **app_environment(database)}
-        subprocess.run(upgrade, cwd=PROJECT_DIR, env=environment, check=True, capture_output=True)
+        migrate(database)
         runs = measure(targets(pages, database, stack), 8, settings)
         stack.close()
         layers = bench_layers(database, settings.layer_requests, settings.rounds)

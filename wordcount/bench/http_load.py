@@ -5,7 +5,6 @@ the table grows."""
 import cProfile
 import io
 import json
-import os
 import pstats
 import re
 import subprocess
@@ -15,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.http_load import Target, measure, read
-from bench.processes import LOOPBACK_APP, PROJECT_DIR, app_environment, free_port, server, sql
+from bench.processes import LOOPBACK_APP, app_environment, free_port, migrate, server, sql
 from wordcount.bench.settings import Settings
 
 # The reference apps, served by gunicorn from the project folder.
@@ -55,13 +54,7 @@ def worker_rss_mb(master: subprocess.Popen) -> float:
 
 def bench_http(pages, settings: Settings, database: str, folder: Path) -> dict:
     app_env = app_environment(database)
-    subprocess.run(
-        [sys.executable, "manage.py", "db", "upgrade"],
-        cwd=PROJECT_DIR,
-        env={**os.environ, **app_env},
-        check=True,
-        capture_output=True,
-    )
+    migrate(database)
     site = folder / "site"
     site.mkdir()
     page = hundred_kb_page(pages)
@@ -211,12 +204,7 @@ def seed_result(base: str, page_url: str) -> int:
 def bench_history_scaling(settings: Settings, database: str) -> dict:
     """GET /history p50 with few rows, then with very many, one request at a
     time: the page's own cost, free of how connections spread over workers."""
-    app_env = {
-        "APP_SETTINGS": "config.StagingConfig",
-        "SECRET_KEY": "bench-" + "x" * 32,
-        "TRUSTED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": database,
-    }
+    app_env = app_environment(database)
     small, large = settings.history_rows
     port = free_port()
     figures = {}

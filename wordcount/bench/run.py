@@ -10,15 +10,12 @@ the pages of Debian's python3-doc (or --corpus DIR). All traffic stays on
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from bench.layers import bench_layers
-from bench.processes import PROJECT_DIR, app_environment, bench_database
+from bench.processes import app_environment, bench_database, migrate
 from wordcount.bench import background
 from wordcount.bench.counting import (
     DEFAULT_CORPUS,
@@ -38,13 +35,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 def rerun_background(output: Path) -> None:
     results = json.loads((output / "results.json").read_text())
     with bench_database() as database:
-        subprocess.run(
-            [sys.executable, "manage.py", "db", "upgrade"],
-            cwd=PROJECT_DIR,
-            env={**os.environ, **app_environment(database)},
-            check=True,
-            capture_output=True,
-        )
+        migrate(database)
         results["background"] = background.bench_background(
             app_environment(database), database, results["smoke"]
         )
