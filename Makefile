@@ -39,7 +39,7 @@ lint: $(VENV)/.dev  ## ruff's lint rules, its formatting and mypy, as the pre-co
 	$(BIN)/mypy
 
 audit: $(VENV)/.dev  ## Known vulnerabilities in the pinned requirements (asks PyPI: not a test)
-	$(BIN)/pip-audit --requirement requirements.txt --no-deps --disable-pip --progress-spinner off
+	$(BIN)/pip-audit --requirement requirements.txt --requirement requirements-traces.txt --no-deps --disable-pip --progress-spinner off
 
 heroku-local: $(VENV)/.dev  ## The Procfile as Heroku runs it, on local PostgreSQL
 	PATH="$(CURDIR)/$(BIN):$$PATH" bin/heroku-local
@@ -72,7 +72,7 @@ $(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
 	$(INSTALL) -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+$(VENV)/.dev: requirements.txt requirements-traces.txt requirements-dev.txt | $(VENV)/bin/python
 	$(INSTALL) -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 

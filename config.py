@@ -74,6 +74,10 @@ class Config:
         self.LOG_SLOW_JOB_MS = env.number("LOG_SLOW_JOB_MS", 30000.0, above=0)
         # Off unless set: sentry_sdk is not even imported.
         self.SENTRY_DSN = env.text("SENTRY_DSN")
+        # Traces over OTLP/HTTP, off unless set: opentelemetry is not imported.
+        self.OTEL_EXPORTER_OTLP_ENDPOINT = env.text("OTEL_EXPORTER_OTLP_ENDPOINT")
+        self.OTEL_EXPORTER_OTLP_HEADERS = env.text("OTEL_EXPORTER_OTLP_HEADERS")
+        self.OTEL_SERVICE_NAME = env.text("OTEL_SERVICE_NAME", self.APP_NAME)
 
     def secret_key(self, env: Environment) -> str:
         return env.text("SECRET_KEY", DEFAULT_SECRET_KEY)

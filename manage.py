@@ -30,6 +30,7 @@ from flask.cli import (
 from flask_migrate.cli import db as migrate_commands  # type: ignore[import-not-found]
 from sqlalchemy.exc import OperationalError
 
+from plumbing import error_reports
 from plumbing.connection_budget import connections_command
 from plumbing.worker import worker_command
 
@@ -100,5 +101,7 @@ if __name__ == "__main__":
         cli()
     except OperationalError as error:
         # The database is down, unreachable or refuses the credentials: an
-        # operator's problem (the release phase shows it), not a bug.
+        # operator's problem (the release phase shows it), not a bug, but
+        # one a person must hear of (to Sentry, when SENTRY_DSN is set).
+        error_reports.report(error)
         raise SystemExit(f"Error: the database failed: {error.orig or error}") from None

@@ -14,7 +14,7 @@ import pages
 from config import Config, ConfigError, load_config
 from extensions import jobs, migrate
 from models import Model, db
-from plumbing import database, error_pages, error_reports, logs, security, static_files
+from plumbing import database, error_pages, error_reports, logs, security, static_files, traces
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -29,6 +29,7 @@ def create_app(config: Config | None = None) -> Flask:
     db.init_app(app)
     logs.init_app(app)
     error_reports.init_app(app)
+    traces.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db)
     jobs.init_app(app)

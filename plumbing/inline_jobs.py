@@ -5,7 +5,8 @@ import contextvars
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, after_this_request, current_app
@@ -13,7 +14,7 @@ from flask.testing import FlaskClient
 from werkzeug.wrappers import Response
 
 from models import db
-from plumbing import error_reports, logs
+from plumbing import error_reports, logs, traces
 
 if TYPE_CHECKING:
     from rq import Retry
@@ -29,16 +30,19 @@ def run_inline(
     timeout: float,
     retry: "Retry | None",
     on_failure: FailureHandler | None,
+    trace: dict[str, str],
 ) -> None:
     """Run ``func(*args)`` as a worker would: each attempt in a thread with
     an app context of its own, stopped after ``timeout`` seconds; then the
     retries (at once: a request cannot sit out their intervals); then
-    ``on_failure``. A run stopped mid-call is not tried again while its
+    ``on_failure``. Each run is a span of ``trace`` (the submitter's trace
+    context, plumbing/traces.py). A run stopped mid-call is not tried again while its
     thread still runs (it stops at the next line of Python it reaches)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug's proxy
     job_id = f"inline-{uuid.uuid4().hex[:16]}"  # one id for every attempt, as in RQ
     for attempt in range(1 + (retry.max if retry else 0)):
-        error, still_running = run_attempt(app, func, args, timeout, (job_id, attempt + 1))
+        job = (job_id, attempt + 1, trace)
+        error, still_running = run_attempt(app, func, args, timeout, job)
         if error is None:
             return
         log.error(
@@ -72,17 +76,17 @@ def run_attempt(
     func: Callable[..., object],
     args: tuple[object, ...],
     timeout: float,
-    job: tuple[str, int],  # its id, and the attempt
+    job: tuple[str, int, dict[str, str]],  # its id, the attempt, the trace context
 ) -> tuple[BaseException | None, bool]:
     """One run, and whether its thread still runs after the timeout; logged
-    as a worker's run is (the job's id and attempt, the request's id)."""
+    and traced as a worker's run is (the job's id and attempt, the request's
+    id, the request's trace)."""
     from rq.timeouts import JobTimeoutException, TimerDeathPenalty
 
     outcome: list[BaseException | None] = []
 
     def attempt() -> None:
-        request = logs.current_request_id()
-        with app.app_context(), logs.job_logged(qualified_name(func), *job, request) as run:
+        with observed_run(app, qualified_name(func), job) as run:
             try:
                 # RQ's own way to stop a job in a thread: JobTimeoutException
                 # raised in it, at its next line of Python, after ``timeout``.
@@ -107,6 +111,21 @@ def run_attempt(
         return outcome[0], False
     message = f"Task exceeded maximum timeout value ({timeout} seconds)"
     return JobTimeoutException(message), thread.is_alive()
+
+
+@contextmanager
+def observed_run(
+    app: Flask, name: str, job: tuple[str, int, dict[str, str]]
+) -> Iterator[logs.Timings]:
+    """An app context for one run, logged and traced as a worker's run is."""
+    job_id, number, trace = job
+    request = logs.current_request_id()
+    with (
+        app.app_context(),
+        logs.job_logged(name, job_id, number, request) as run,
+        traces.job_span(name, job_id, number, trace, run),
+    ):
+        yield run
 
 
 def qualified_name(func: Callable[..., object]) -> str:

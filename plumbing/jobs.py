@@ -14,8 +14,8 @@ taking JSON-like arguments.
 """
 
 import logging
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from types import TracebackType
@@ -25,7 +25,7 @@ from flask import Flask, current_app, has_request_context
 
 from errors import JobsUnavailable
 from models import db
-from plumbing import logs
+from plumbing import logs, traces
 from plumbing.inline_jobs import (
     ClosingClient,
     FailureHandler,
@@ -99,7 +99,8 @@ class Jobs:
         has gone to the client (WSGI's close), not before it: how long the
         call takes (a slow mail server, say) then shows in no response."""
         if self._state.redis is None:
-            run = partial(run_inline, func, args, timeout or DEFAULT_TIMEOUT, retry, on_failure)
+            limits = (timeout or DEFAULT_TIMEOUT, retry, on_failure)
+            run = partial(run_inline, func, args, *limits, traces.job_context())
             if after_response and has_request_context():
                 run_after_response(run)
                 return False
@@ -138,6 +139,8 @@ class Jobs:
                 # RQ keeps only the retries left: the attempt is counted from this.
                 "retries": retry.max if retry else 0,
                 **({"on_failure": qualified_name(on_failure)} if on_failure else {}),
+                # The request's trace, which the job's run joins (plumbing/traces.py).
+                **({"trace": trace} if (trace := traces.job_context()) else {}),
             },
             # The app stores outcomes; Redis needs a job only while it runs.
             result_ttl=60,
@@ -222,10 +225,18 @@ def redis_connection(url: str, verify_tls: bool) -> "Redis":
     return Redis.from_url(url, **options)
 
 
-def logged_run(job: "Job") -> "AbstractContextManager[logs.Timings]":
-    """A worker's run of ``job``, logged as an inline run is."""
-    request = job.meta.get("request_id")
-    return logs.job_logged(str(job.func_name), job.id, attempt_of(job), request)
+@contextmanager
+def logged_run(job: "Job") -> "Iterator[logs.Timings]":
+    """A worker's run of ``job``, logged and traced as an inline run is."""
+    name, attempt = str(job.func_name), attempt_of(job)
+    try:
+        with (
+            logs.job_logged(name, job.id, attempt, job.meta.get("request_id")) as run,
+            traces.job_span(name, job.id, attempt, job.meta.get("trace", {}), run),
+        ):
+            yield run
+    finally:
+        traces.flush()  # the work horse ends with os._exit: no exit handler sends them
 
 
 def attempt_of(job: "Job") -> int:

@@ -93,3 +93,12 @@ def runs_of(path: str) -> int:
 def failures_of(path: str) -> list[str]:
     noted = Path(path + ".failures")
     return noted.read_text().splitlines() if noted.exists() else []
+
+
+def fetch_and_query(url: str) -> int:
+    """A job with an outbound call and one SQL statement: the parts of a trace."""
+    import outbound
+
+    size = len(outbound.fetch(url).body)
+    db.session.execute(text("SELECT 1"))
+    return size

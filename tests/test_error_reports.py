@@ -17,8 +17,10 @@ import sentry_sdk
 
 from extensions import jobs
 from tests import job_probe
+from tests.support.commands import manage
 from tests.support.environment import PROJECT_DIR
 from tests.support.fixtures import sqlite_app
+from tests.support.processes import wait_until
 
 PASSWORD = "pw-Hunter2-never-sent"
 COOKIE = "cookie-value-never-sent"
@@ -124,3 +126,52 @@ def test_without_a_dsn_sentry_is_not_imported():
         check=True,
     )
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def errors_received(count: int) -> list[bytes]:
+    """The error envelopes another process sent, once ``count`` have come."""
+
+    def received() -> list[bytes]:
+        return [envelope for envelope in FakeSentry.envelopes if b'"type":"event"' in envelope]
+
+    wait_until(lambda: len(received()) >= count, timeout=20, what=f"{count} error envelope(s)")
+    return received()
+
+
+@pytest.mark.postgres
+def test_a_workers_job_error_is_sent_with_the_request_that_submitted_it(
+    sentry_dsn, queue_app, start_worker
+):
+    start_worker(SENTRY_DSN=sentry_dsn, HEROKU_SLUG_COMMIT="slug-commit-3")
+    queue_app.add_url_rule(
+        "/submit",
+        "submit",
+        lambda: {"ran": jobs.submit(job_probe.fail, f"job failed for {ADDRESS}")},
+        methods=["POST"],
+    )
+    queue_app.test_client().post("/submit", headers={"X-Request-ID": "router-11"})
+    [envelope] = errors_received(1)
+    assert b"job failed for [address]" in envelope
+    assert b'"request_id":"router-11"' in envelope
+    assert b'"release":"slug-commit-3"' in envelope
+    assert ADDRESS.encode() not in envelope
+
+
+@pytest.mark.postgres
+def test_a_release_phase_error_is_sent_with_the_release(sentry_dsn, postgres_url):
+    missing = postgres_url.rsplit("/", 1)[0] + "/no_such_database_for_sentry"
+    result = manage(
+        "db",
+        "upgrade",
+        APP_SETTINGS="config.StagingConfig",
+        SECRET_KEY="s" * 32,
+        TRUSTED_HOSTS="myapp.herokuapp.com",
+        DATABASE_URL=missing,
+        SENTRY_DSN=sentry_dsn,
+        HEROKU_SLUG_COMMIT="slug-commit-4",
+    )
+    assert result.returncode != 0
+    [envelope] = errors_received(1)
+    assert b"no_such_database_for_sentry" in envelope
+    assert b'"release":"slug-commit-4"' in envelope
+    assert b'"environment":"staging"' in envelope

@@ -298,23 +298,30 @@ def test_environment_yml_installs_exactly_the_pinned_requirements():
         f"python={(PROJECT_DIR / '.python-version').read_text().strip()}",
         "pip",
     ]
-    for line in (PROJECT_DIR / "requirements.txt").read_text().splitlines():
+    runtime = ("requirements.txt", "requirements-traces.txt")
+    for line in [
+        line for file in runtime for line in (PROJECT_DIR / file).read_text().splitlines()
+    ]:
         if line and not line.startswith("#"):
             assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[0-9][\w.]*", line), line
 
 
-def test_requirements_pin_every_runtime_package_and_its_dependencies():
-    """requirements.txt is the whole runtime set: every pinned package is
-    installed at its pin, and every dependency of one is pinned too. Checked
-    offline, from the installed packages' metadata (a test never asks an
-    index on the network)."""
+@pytest.mark.parametrize(
+    "files", [["requirements.txt"], ["requirements.txt", "requirements-traces.txt"]]
+)
+def test_requirements_pin_every_runtime_package_and_its_dependencies(files):
+    """requirements.txt is the whole runtime set, and so is it with the
+    optional traces' file: every pinned package is installed at its pin,
+    and every dependency of one is pinned too. Checked offline, from the
+    installed packages' metadata (a test never asks an index on the network)."""
     from importlib.metadata import PackageNotFoundError, distribution
 
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
     pinned = {}
-    for line in (PROJECT_DIR / "requirements.txt").read_text().splitlines():
+    lines = [line for file in files for line in (PROJECT_DIR / file).read_text().splitlines()]
+    for line in lines:
         if line and not line.startswith("#"):
             requirement = Requirement(line)
             pinned[canonicalize_name(requirement.name)] = (requirement, str(requirement.specifier))

@@ -15,9 +15,9 @@ from tests.support.environment import PROJECT_DIR
 # Each module may import only modules of a lower layer: no cycles, and the
 # plumbing never reaches up into the app that uses it.
 LAYERS = [
-    {"plumbing.log_format"},
+    {"plumbing.log_format", "plumbing.environment", "plumbing.trace_export"},
     {
-        "plumbing.environment",
+        "plumbing.traces",
         "plumbing.stop_signals",
         "plumbing.gunicorn_worker",
         "plumbing.static_files",
