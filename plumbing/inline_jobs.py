@@ -45,9 +45,8 @@ def run_inline(
         error, still_running = run_attempt(app, func, args, timeout, job)
         if error is None:
             return
-        log.error(
-            "Job %s%r failed (attempt %d): %r", qualified_name(func), args, attempt + 1, error
-        )
+        # Not the arguments: a job's may hold an address or a mailed token.
+        log.error("Job %s failed (attempt %d): %r", qualified_name(func), attempt + 1, error)
         if still_running:
             break
     db.session.rollback()  # whatever the request's session holds

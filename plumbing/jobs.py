@@ -131,6 +131,9 @@ class Jobs:
             *args,
             job_id=job_id,
             job_timeout=timeout,
+            # What RQ's worker logs of the job: its name, never its arguments,
+            # which may hold an address or a mailed token (RQ's default).
+            description=qualified_name(func),
             retry=retry,
             on_failure=Callback(failure_callback) if on_failure else None,
             meta={

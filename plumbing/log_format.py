@@ -13,6 +13,10 @@ if TYPE_CHECKING:
 
 FIRST_KEYS = ["at", "event", "request_id", "job_id", "dyno", "user_id", "logger"]
 DYNO = os.environ.get("DYNO")  # Heroku's name of this process: web.1, worker.2
+# Fields a library adds to its records that no line may show: RQ's worker
+# attaches a failed job's arguments (rq/worker/base.py, handle_exception),
+# which may hold an address or a mailed token.
+NEVER_SHOWN = ("message", "arguments", "kwargs")
 
 
 def configure(log_format: str, level: str) -> None:
@@ -34,7 +38,7 @@ def configure(log_format: str, level: str) -> None:
             structlog.stdlib.add_logger_name,
             structlog.stdlib.ExtraAdder(),
             add_dyno,
-            drop_message,
+            drop_never_shown,
         ],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
@@ -77,8 +81,9 @@ def add_level(logger: object, name: str, event_dict: "EventDict") -> "EventDict"
     return event_dict
 
 
-def drop_message(logger: object, name: str, event_dict: "EventDict") -> "EventDict":
-    event_dict.pop("message", None)  # the record's own copy of the event
+def drop_never_shown(logger: object, name: str, event_dict: "EventDict") -> "EventDict":
+    for field in NEVER_SHOWN:  # "message": the record's own copy of the event
+        event_dict.pop(field, None)
     return event_dict
 
 

@@ -6,8 +6,8 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, redirect, request
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, redirect, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -116,6 +116,15 @@ class SignedCookieSessions(SecureCookieSessionInterface):
             self.signers.clear()  # the keys changed: keep one signer
             self.signers[keys] = super().get_signing_serializer(app)
         return self.signers[keys]
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        # No cookie sent: a new session, with nothing to parse or verify
+        # (Flask looks the cookie up by raising and catching a KeyError).
+        if self.get_signing_serializer(app) is None:
+            return None  # no SECRET_KEY: Flask's null session, which refuses writes
+        if self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 class ChunkedBodyLimit:

@@ -16,6 +16,7 @@ import pytest
 import sentry_sdk
 
 from extensions import jobs
+from plumbing import error_reports
 from tests import job_probe
 from tests.support.commands import manage
 from tests.support.environment import PROJECT_DIR
@@ -140,21 +141,22 @@ def errors_received(count: int) -> list[bytes]:
 
 @pytest.mark.postgres
 def test_a_workers_job_error_is_sent_with_the_request_that_submitted_it(
-    sentry_dsn, queue_app, start_worker
+    sentry_dsn, queue_app, start_worker, tmp_path
 ):
     start_worker(SENTRY_DSN=sentry_dsn, HEROKU_SLUG_COMMIT="slug-commit-3")
+    argument = str(tmp_path / TOKEN)  # a job's argument: never sent
     queue_app.add_url_rule(
         "/submit",
         "submit",
-        lambda: {"ran": jobs.submit(job_probe.fail, f"job failed for {ADDRESS}")},
+        lambda: {"ran": jobs.submit(job_probe.fail_until, argument, 1)},
         methods=["POST"],
     )
     queue_app.test_client().post("/submit", headers={"X-Request-ID": "router-11"})
     [envelope] = errors_received(1)
-    assert b"job failed for [address]" in envelope
+    assert b"run 1 fails" in envelope
     assert b'"request_id":"router-11"' in envelope
     assert b'"release":"slug-commit-3"' in envelope
-    assert ADDRESS.encode() not in envelope
+    assert TOKEN.encode() not in envelope
 
 
 @pytest.mark.postgres
@@ -175,3 +177,17 @@ def test_a_release_phase_error_is_sent_with_the_release(sentry_dsn, postgres_url
     assert b"no_such_database_for_sentry" in envelope
     assert b'"release":"slug-commit-4"' in envelope
     assert b'"environment":"staging"' in envelope
+
+
+def test_every_category_sentry_collects_is_off():
+    from sentry_sdk.data_collection import _resolve_data_collection
+
+    resolved = _resolve_data_collection({"data_collection": error_reports.NOTHING_PERSONAL})
+
+    def switched_on(value: object) -> list[object]:
+        if isinstance(value, dict):
+            return [on for item in value.values() for on in switched_on(item)]
+        return [value] if value is True or value == "denylist" else []
+
+    assert switched_on(resolved) == []
+    assert resolved["http_headers"]["request"]["terms"] == error_reports.HEADERS_SENT

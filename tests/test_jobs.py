@@ -63,7 +63,7 @@ def test_without_redis_a_failure_goes_to_on_failure_not_to_the_caller(app, failu
     assert finished is True
     [(args, error)] = failures
     assert (args, repr(error)) == (("boom",), "RuntimeError('boom')")
-    assert "Job tests.job_probe.fail('boom',) failed" in caplog.text
+    assert "Job tests.job_probe.fail failed (attempt 1): RuntimeError('boom')" in caplog.text
 
 
 def test_with_redis_submit_queues_the_call_with_its_timeout_and_failure_handler(queue_context):

@@ -123,3 +123,26 @@ def test_a_jobs_lines_carry_its_id_its_attempt_and_the_request_that_submitted_it
     assert {line["request_id"] for line in seen} == {"router-5"}
     assert len({line["job_id"] for line in seen}) == 1
     assert seen[0]["job"] == "tests.job_probe.fail_until"
+
+
+def test_a_jobs_arguments_are_never_logged(jobs_app, capsys, tmp_path):
+    # An argument a job may be given: an address, a mailed token.
+    path = str(tmp_path / "argument-never-logged")
+    jobs_app.add_url_rule(
+        "/submit",
+        "submit",
+        lambda: {"ran": jobs.submit(job_probe.fail_until, path, 1, retry=Retry(max=1))},
+        methods=["POST"],
+    )
+    jobs_app.test_client().post("/submit")
+    worker_log = tmp_path / "worker.log"  # the worker's output, when there is one
+    output: list[str] = []
+
+    def ended() -> int:
+        output.append(capsys.readouterr().err)
+        written = worker_log.read_text() if worker_log.exists() else ""
+        return len(events("".join(output) + written, "job ended"))
+
+    wait_until(lambda: ended() == 2, timeout=20, what="both runs")
+    written = worker_log.read_text() if worker_log.exists() else ""
+    assert "argument-never-logged" not in "".join(output) + written
