@@ -34,6 +34,16 @@ def test_a_request_logs_one_line_with_the_routers_request_id(app, capsys):
     assert "not-logged" not in str(line)
 
 
+def test_a_line_stays_one_line_whatever_a_path_holds(app, capsys):
+    capsys.readouterr()
+    # A newline, a fake field, a carriage return, a tab, a quote, a backslash
+    # and a C1 control character (WSGI paths are Latin-1).
+    app.test_client().get("/a%0Aat=error%20b%0D%09%22%5C%C2%85end")
+    [line] = [text for text in capsys.readouterr().err.splitlines() if "event=request" in text]
+    assert r'path="/a\nat=error b\r\t\"\\Â\u0085end"' in line
+    assert events(line, "request")[0]["at"] == "info"
+
+
 @pytest.mark.parametrize("sent", [None, "has spaces", "x" * 129, "semi;colon"])
 def test_a_request_without_a_usable_id_gets_one_of_its_own(app, capsys, sent):
     headers = {"X-Request-ID": sent} if sent else {}

@@ -3,12 +3,14 @@ import io
 import pytest
 from flask import Blueprint, Flask, request, session
 from sqlalchemy import text
+from werkzeug.test import run_wsgi_app
 
 import pages
 from config import ProductionConfig, TestingConfig
 from errors import AppError, answer_errors_in_json
 from models import Base, db, transaction
 from plumbing.database import WriteInSafeRequest
+from plumbing.security import TrustedHosts
 from web import create_app, shell_context
 
 PRODUCTION_ENV = {
@@ -272,6 +274,28 @@ def test_a_trusted_host_is_served_on_the_public_ports_only(host, status):
     assert production_client().get("/healthz", headers=headers).status_code == status
 
 
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("myapp.example", 200),  # trusted as "MyApp.Example": names are case-insensitive
+        ("example.org", 200),
+        ("deep.sub.example.org", 200),  # ".example.org" trusts its subdomains
+        ("evil-example.org", 400),
+        ("xn--bcher-kva.example", 200),  # "bücher.example", as a Host header holds it
+        ("bücher.example", 400),  # a Host header is ASCII
+    ],
+)
+def test_trusted_hosts_match_names_as_werkzeug_does_but_without_case(host, status):
+    def ok(environ, start_response):
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    trusted = TrustedHosts(ok, ["MyApp.Example", ".example.org", "bücher.example"])
+    environ = {"HTTP_HOST": host, "SERVER_PORT": "443", "REQUEST_METHOD": "GET"}
+    response = run_wsgi_app(trusted, environ)
+    assert int(response[1].split()[0]) == status
+
+
 def test_production_sends_hsts_over_https():
     response = production_client().get("/healthz", headers={"X-Forwarded-Proto": "https"})
     assert response.status_code == 200
@@ -304,6 +328,24 @@ def test_a_session_signed_with_a_retired_key_is_read_only_while_it_is_a_fallback
     assert client.get("/get").json == {"seen": True}
     app.config["SECRET_KEY_FALLBACKS"] = []
     assert client.get("/get").json == {"seen": False}
+
+
+@pytest.mark.parametrize("vary", [None, "Accept-Encoding"])
+def test_a_response_whose_request_read_the_session_varies_on_cookie_once(app, vary):
+    headers = {"Vary": vary} if vary else {}
+    app.add_url_rule("/read", "read", lambda: ({"seen": session.get("seen", False)}, headers))
+    response = app.test_client().get("/read")
+    assert response.headers.getlist("Vary") == [f"{vary}, Cookie" if vary else "Cookie"]
+    assert "Set-Cookie" not in response.headers  # an empty session is not stored
+
+
+def test_an_emptied_session_deletes_its_cookie(app):
+    app.add_url_rule("/put", "put", lambda: session.update(seen=True) or "ok")
+    app.add_url_rule("/clear", "clear", lambda: session.pop("seen") and "ok")
+    client = app.test_client()
+    assert "session=" in client.get("/put").headers["Set-Cookie"]
+    deleted = client.get("/clear").headers["Set-Cookie"]
+    assert deleted.startswith("session=;") and "Expires=Thu, 01 Jan 1970" in deleted
 
 
 def test_production_session_cookies_are_secure_httponly_and_same_site():
