@@ -108,17 +108,22 @@ def test_a_slow_request_names_its_slowest_statements_without_their_values(app, c
     assert "SELECT" in str(warning["slowest_sql"]) and "a-value" not in str(warning)
 
 
-def test_a_jobs_lines_carry_its_id_its_attempt_and_the_request_that_submitted_it(
-    jobs_app, capsys, tmp_path
-):
-    path = str(tmp_path / "flaky")
-    jobs_app.add_url_rule(
+def submit_failing_once(app, path: str, headers: dict[str, str]) -> None:
+    """A request that submits a job whose first run fails and whose one
+    retry succeeds (``path``: its argument)."""
+    app.add_url_rule(
         "/submit",
         "submit",
         lambda: {"ran": jobs.submit(job_probe.fail_until, path, 1, retry=Retry(max=1))},
         methods=["POST"],
     )
-    jobs_app.test_client().post("/submit", headers={"X-Request-ID": "router-5"})
+    app.test_client().post("/submit", headers=headers)
+
+
+def test_a_jobs_lines_carry_its_id_its_attempt_and_the_request_that_submitted_it(
+    jobs_app, capsys, tmp_path
+):
+    submit_failing_once(jobs_app, str(tmp_path / "flaky"), {"X-Request-ID": "router-5"})
     worker_log = tmp_path / "worker.log"  # the worker's output, when there is one
 
     inline: list[dict] = []
@@ -137,14 +142,7 @@ def test_a_jobs_lines_carry_its_id_its_attempt_and_the_request_that_submitted_it
 
 def test_a_jobs_arguments_are_never_logged(jobs_app, capsys, tmp_path):
     # An argument a job may be given: an address, a mailed token.
-    path = str(tmp_path / "argument-never-logged")
-    jobs_app.add_url_rule(
-        "/submit",
-        "submit",
-        lambda: {"ran": jobs.submit(job_probe.fail_until, path, 1, retry=Retry(max=1))},
-        methods=["POST"],
-    )
-    jobs_app.test_client().post("/submit")
+    submit_failing_once(jobs_app, str(tmp_path / "argument-never-logged"), {})
     worker_log = tmp_path / "worker.log"  # the worker's output, when there is one
     output: list[str] = []
 

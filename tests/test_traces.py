@@ -137,6 +137,16 @@ def traced_dyno(tmp_path, collector: str, page: str, database: str, **env: str):
     return dyno, url
 
 
+def request_traced(dyno, url: str, page: str) -> None:
+    """GET the dyno's /traced, check the trace it makes, stop the dyno."""
+    try:
+        status, _, _ = request(f"{url}/traced?token={SECRET}", headers={"X-Request-ID": "router-7"})
+        assert status == 200
+        assert_one_trace(one_trace(page), page)
+    finally:
+        assert dyno.stop() == 0
+
+
 def assert_one_trace(spans: list[ReceivedSpan], page: str) -> None:
     """The request's span, with its SQL and the job's span under it, and the
     job's fetch and SQL under the job's; no query string anywhere."""
@@ -166,12 +176,7 @@ def test_an_inline_job_joins_the_trace_of_the_request_that_submitted_it(
     sqlite = f"sqlite:///{tmp_path / 'app.db'}"
     settings = {"APP_SETTINGS": "config.TestingConfig", "TEST_DATABASE_URL": sqlite}
     dyno, url = traced_dyno(tmp_path, collector, f"{page}?key={SECRET}", sqlite, **settings)
-    try:
-        status, _, _ = request(f"{url}/traced?token={SECRET}", headers={"X-Request-ID": "router-7"})
-        assert status == 200
-        assert_one_trace(one_trace(page), page)
-    finally:
-        assert dyno.stop() == 0
+    request_traced(dyno, url, page)
 
 
 @pytest.mark.postgres
@@ -183,12 +188,7 @@ def test_a_workers_job_joins_the_trace_of_the_request_that_submitted_it(
     dyno, url = traced_dyno(
         tmp_path, collector, f"{page}?key={SECRET}", postgres_database, REDIS_URL=redis_url
     )
-    try:
-        status, _, _ = request(f"{url}/traced?token={SECRET}", headers={"X-Request-ID": "router-7"})
-        assert status == 200
-        assert_one_trace(one_trace(page), page)
-    finally:
-        assert dyno.stop() == 0
+    request_traced(dyno, url, page)
 
 
 def run_app(code: str, **env: str) -> subprocess.CompletedProcess:
