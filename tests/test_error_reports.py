@@ -4,8 +4,6 @@ request's id, the release and the environment, and nothing personal in
 its bytes."""
 
 import gzip
-import subprocess
-import sys
 import threading
 import zlib
 from collections.abc import Iterator
@@ -18,8 +16,7 @@ import sentry_sdk
 from extensions import jobs
 from plumbing import error_reports
 from tests import job_probe
-from tests.support.commands import manage
-from tests.support.environment import PROJECT_DIR
+from tests.support.commands import manage, run_app
 from tests.support.fixtures import sqlite_app
 from tests.support.processes import wait_until
 
@@ -116,16 +113,8 @@ def test_an_inline_jobs_error_is_sent_with_the_request_that_submitted_it(reporti
 
 
 def test_without_a_dsn_sentry_is_not_imported():
-    code = "import sys, web; web.create_app(); print('sentry_sdk' in sys.modules)"
-    env = {"APP_SETTINGS": "config.TestingConfig", "PATH": "/usr/bin:/bin"}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=PROJECT_DIR,
-        check=True,
-    )
+    result = run_app("import sys, web; web.create_app(); print('sentry_sdk' in sys.modules)")
+    assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"
 
 

@@ -3,8 +3,6 @@ loopback that decodes what it receives with the opentelemetry-proto classes:
 a request, its SQL, the job it submitted (inline, or through a worker
 process) and the job's outbound call and SQL form one trace."""
 
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +15,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from tests.support.environment import PROJECT_DIR
+from tests.support.commands import run_app
 from tests.support.http_client import request
 from tests.support.processes import wait_for_http, wait_until
 from tests.test_heroku import web_dyno
@@ -189,14 +187,6 @@ def test_a_workers_job_joins_the_trace_of_the_request_that_submitted_it(
         tmp_path, collector, f"{page}?key={SECRET}", postgres_database, REDIS_URL=redis_url
     )
     request_traced(dyno, url, page)
-
-
-def run_app(code: str, **env: str) -> subprocess.CompletedProcess:
-    """``code`` in a new interpreter, in the project, with only ``env`` set."""
-    env = {"APP_SETTINGS": "config.TestingConfig", "PATH": "/usr/bin:/bin", **env}
-    return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=PROJECT_DIR
-    )
 
 
 def test_without_an_endpoint_the_sdk_and_instrumentations_are_not_imported():

@@ -29,6 +29,15 @@ def manage(
     )
 
 
+def run_app(code: str, **env: str) -> subprocess.CompletedProcess:
+    """Python ``code`` in a new interpreter, in the project, with the testing
+    settings and only ``env`` besides (no variable of this shell's)."""
+    env = {"APP_SETTINGS": "config.TestingConfig", "PATH": "/usr/bin:/bin", **env}
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=PROJECT_DIR
+    )
+
+
 def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     """``result``, once it has succeeded; its output otherwise."""
     assert result.returncode == 0, f"{result.args} failed:\n{result.stdout}{result.stderr}"
