@@ -42,6 +42,9 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
+    # CSRF is checked by plumbing/security.py's protect_forms, with Flask-WTF's
+    # own check and settings (WTF_CSRF_ENABLED, WTF_CSRF_METHODS), method first.
+    WTF_CSRF_CHECK_DEFAULT = False
     # Request bodies larger than this get 413 before they are read.
     MAX_CONTENT_LENGTH = 64 * 1024
     # The RQ queue's name; apps sharing one Redis need different names.

@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
     # Made now, so that no log-in of an unknown address pays for it (users.py).
     app.extensions["accounts_unmatchable_hash"] = password_hasher.hash(secrets.token_urlsafe(32))
     login_manager.init_app(app)
+    sessions.check_remember_cookie_only_when_it_can_change(app, login_manager)
     rate_limits.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)

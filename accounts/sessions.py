@@ -16,9 +16,10 @@ cookie, so no one can change it. A request's user is loaded only while:
 """
 
 import time
+from typing import Any
 
-from flask import current_app, session
-from flask_login import login_user, logout_user
+from flask import Flask, Response, current_app, g, request, session
+from flask_login import LoginManager, login_user, logout_user, user_logged_in, user_logged_out
 from sqlalchemy import select
 
 from accounts.models import User, new_session_token
@@ -80,3 +81,27 @@ def log_out(user: User | None) -> None:
     session.clear()
     # After the clear: it marks the "remember me" cookie for deletion there.
     logout_user()
+
+
+def check_remember_cookie_only_when_it_can_change(app: Flask, manager: LoginManager) -> None:
+    """Flask-Login updates the remember cookie after every response, reading
+    the session to see whether to; since Flask 3.1.3 any read marks the
+    session read, so every response (``/healthz`` and the API's included)
+    would carry ``Vary: Cookie`` and pay for the check. The cookie can only
+    change when the request brings a cookie, or logs someone in or out
+    (Flask-Login's signals): then Flask-Login's own hook runs."""
+    hook = manager._update_remember_cookie  # Flask-Login's after_request function
+    app.after_request_funcs[None].remove(hook)
+
+    def update_remember_cookie(response: Response) -> Response:
+        if "HTTP_COOKIE" in request.environ or g.get("login_changed", False):
+            response = hook(response)
+        return response
+
+    app.after_request(update_remember_cookie)
+    user_logged_in.connect(note_login_change, app)
+    user_logged_out.connect(note_login_change, app)
+
+
+def note_login_change(sender: Flask, **extra: Any) -> None:
+    g.login_changed = True

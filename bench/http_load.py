@@ -73,6 +73,7 @@ def measure(targets: dict[str, Target], connections: int, settings: Load) -> dic
         measured[name] = {
             **results[len(results) // 2],
             "cpu_ms_per_request": cpu[len(cpu) // 2],
+            "cpu_ms_per_request_runs": cpu,
             "requests_per_s_runs": [run["requests_per_s"] for run in results],
         }
     return measured

@@ -9,12 +9,12 @@ round by round, as http_load's targets do.
     python -m bench.layers DATABASE_URL [REQUESTS]
 """
 
-import logging
 import os
 import statistics
 import sys
 import time
 from collections.abc import Callable
+from contextlib import redirect_stderr
 from typing import Any
 
 from flask import Flask
@@ -96,6 +96,7 @@ def without_sessions(app: Flask) -> None:
 def layers() -> dict[str, Removal | None]:
     return {
         "the whole app": None,
+        "request log and id (WSGI)": without_middleware("RequestLog"),
         "trusted hosts (WSGI)": without_middleware("TrustedHosts"),
         "static files (WhiteNoise)": without_middleware("WhiteNoise"),
         "chunked body limit (WSGI)": without_middleware("ChunkedBodyLimit"),
@@ -139,25 +140,13 @@ def bench_layers(database: str, requests: int, rounds: int) -> dict:
     without it), for each path; the median of ``rounds``."""
     saved = dict(os.environ)
     os.environ.update(app_environment(database))
-    logging.disable(logging.ERROR)  # a page that needs the layer logs its 500
     try:
         apps = {name: build(removal) for name, removal in layers().items()}
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    runs: dict[str, dict[str, list[float | None]]] = {
-        path: {name: [] for name in apps} for path in PATHS
-    }
-    for name, app in apps.items():  # warm up: connections, caches, imports
-        for path in PATHS:
-            if cpu_ms_per_request(app, path, 20) is None:
-                runs[path][name].append(None)  # the path needs the layer
-    for _ in range(rounds):
-        for name, app in apps.items():
-            for path in PATHS:
-                if None not in runs[path][name]:
-                    runs[path][name].append(cpu_ms_per_request(app, path, requests))
-    logging.disable(logging.NOTSET)
+    with open(os.devnull, "w") as devnull, redirect_stderr(devnull):  # each request's line
+        runs = measure_layers(apps, requests, rounds)
     for app in apps.values():  # their connections, before the database is dropped
         with app.app_context():
             db.engine.dispose()
@@ -175,6 +164,24 @@ def bench_layers(database: str, requests: int, rounds: int) -> dict:
             },
         }
     return results
+
+
+def measure_layers(apps: dict[str, Flask], requests: int, rounds: int) -> dict:
+    """CPU ms per request of each app, for each path: one list per app and
+    path, the apps taking turns round by round."""
+    runs: dict[str, dict[str, list[float | None]]] = {
+        path: {name: [] for name in apps} for path in PATHS
+    }
+    for name, app in apps.items():  # warm up: connections, caches, imports
+        for path in PATHS:
+            if cpu_ms_per_request(app, path, 20) is None:
+                runs[path][name].append(None)  # the path needs the layer
+    for _ in range(rounds):
+        for name, app in apps.items():
+            for path in PATHS:
+                if None not in runs[path][name]:
+                    runs[path][name].append(cpu_ms_per_request(app, path, requests))
+    return runs
 
 
 def median(times: list[float | None]) -> float | None:

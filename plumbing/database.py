@@ -80,7 +80,9 @@ def on_checkout(
 ) -> None:
     if closed_by_server(dbapi_connection):
         raise DisconnectionError("the server closed the connection")  # the pool reconnects
-    dbapi_connection.autocommit = reads_only()
+    autocommit = reads_only()
+    if dbapi_connection.autocommit != autocommit:  # psycopg's setter costs a call even unchanged
+        dbapi_connection.autocommit = autocommit
 
 
 def closed_by_server(dbapi_connection: "Connection[Any]") -> bool:

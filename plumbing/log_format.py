@@ -61,6 +61,7 @@ def configure(log_format: str, level: str) -> None:
         handler = LineHandler()
         root.addHandler(handler)
     handler.setFormatter(formatter)
+    handler.renderer = renderer
     root.setLevel(level)
     logging.captureWarnings(True)  # SQLAlchemy's warnings, as log lines
     # What no line shows is not collected for each (the logging HOWTO's
@@ -69,11 +70,57 @@ def configure(log_format: str, level: str) -> None:
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
 
 
+def log(logger: logging.Logger, level: int, event: str, fields: dict[str, Any]) -> None:
+    """``logger.log(level, event, extra=fields)``, the same line, for a line
+    logged on every request: when the process's one handler is the only one
+    the line reaches, it is rendered and written here, without the standard
+    library's record and structlog's formatter (half of the line's cost:
+    bench/). Any other handler (a test's caplog, one of your own) gets the
+    record as before."""
+    handler = sole_handler(logger)
+    if handler is None:
+        logger.log(level, event, extra=fields)
+    elif logger.isEnabledFor(level) and level >= handler.level:
+        handler.write(render(handler.renderer, logger, level, event, fields))
+
+
+def sole_handler(logger: logging.Logger) -> "LineHandler | None":
+    """The LineHandler, when it is the one handler a line of ``logger``
+    reaches and no filter is on the way."""
+    root = logging.root
+    if logger.handlers or logger.filters or not logger.propagate or logger.parent is not root:
+        return None
+    handler = root.handlers[0] if len(root.handlers) == 1 and not root.filters else None
+    return handler if isinstance(handler, LineHandler) and not handler.filters else None
+
+
+def render(
+    renderer: Any, logger: logging.Logger, level: int, event: str, fields: dict[str, Any]
+) -> str:
+    """The line configure's formatter makes of such a record."""
+    from structlog.contextvars import merge_contextvars
+
+    line = merge_contextvars(logger, "", {"event": event})
+    line["at"] = logging.getLevelName(level).lower()
+    line["logger"] = logger.name
+    line.update(fields)
+    return str(renderer(logger, "", drop_never_shown(logger, "", add_dyno(logger, "", line))))
+
+
 class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """The process's one log handler (``configure`` finds it by its class).
     It writes to stderr, as gunicorn does (Heroku collects both streams;
     stdout stays a command's own output: ``db upgrade --sql > file``), to
     whatever sys.stderr is at the time (a test's capture)."""
+
+    renderer: Any = None  # configure's, for ``log``
+
+    def write(self, line: str) -> None:
+        """One rendered line, as ``emit`` writes a formatted record."""
+        with self.lock:  # type: ignore[union-attr]
+            stream = self.stream
+            stream.write(line + self.terminator)
+            stream.flush()
 
     @property
     def stream(self) -> Any:
@@ -105,13 +152,16 @@ def add_dyno(logger: object, name: str, event_dict: "EventDict") -> "EventDict":
 def logfmt(logger: object, name: str, event_dict: "EventDict") -> str:
     """The line in logfmt, FIRST_KEYS first. Not structlog's LogfmtRenderer:
     it tests every character of every key in Python (17 us a request line,
-    against 9 here: a quarter of the line's cost) and leaves a tab or a
-    carriage return in a value unescaped."""
-    first = [(key, event_dict.pop(key)) for key in FIRST_KEYS if key in event_dict]
-    return " ".join(f"{key}={logfmt_value(value)}" for key, value in [*first, *event_dict.items()])
+    against 6 here) and leaves a tab or a carriage return in a value
+    unescaped."""
+    pairs = [(key, event_dict.pop(key)) for key in FIRST_KEYS if key in event_dict]
+    pairs += event_dict.items()
+    return " ".join([f"{key}={logfmt_value(value)}" for key, value in pairs])
 
 
 def logfmt_value(value: object) -> str:
+    if type(value) is int or type(value) is float:  # not bool: true, false
+        return str(value)  # nothing to quote
     if value is None:
         return ""
     text = str(value).lower() if isinstance(value, bool) else str(value)

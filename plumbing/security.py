@@ -6,9 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Request, Response, redirect, request
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
-from itsdangerous import URLSafeTimedSerializer
+from flask import Flask, current_app, redirect, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 from werkzeug.sansio.utils import host_is_trusted
@@ -16,6 +14,7 @@ from werkzeug.wrappers import Request as WSGIRequest
 from werkzeug.wrappers import Response as WSGIResponse
 
 from extensions import csrf
+from plumbing.sessions import SignedCookieSessions
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -38,9 +37,19 @@ def init_app(app: Flask) -> None:
         app.wsgi_app, app.config["MAX_CONTENT_LENGTH"]
     )
     csrf.init_app(app)
+    app.before_request(protect_forms)  # config.py turns Flask-WTF's own check off
     app.session_interface = SignedCookieSessions()
     if app.config["FORCE_HTTPS"]:
         app.before_request(redirect_to_https)
+
+
+def protect_forms() -> None:
+    """Flask-WTF's CSRF check, for the methods it checks (WTF_CSRF_METHODS),
+    honouring WTF_CSRF_ENABLED and ``csrf.exempt``. Flask-WTF's own hook
+    looks the view's exemptions up before the method, on every GET."""
+    config = current_app.config
+    if config["WTF_CSRF_ENABLED"] and request.method in config["WTF_CSRF_METHODS"]:
+        csrf.protect(apply_exemptions=True)
 
 
 def redirect_to_https() -> "BaseResponse | None":
@@ -100,49 +109,6 @@ class SecurityHeaders:
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start)
-
-
-class SignedCookieSessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, with the signer built once per set of
-    keys instead of once per request (Flask builds it in every
-    ``open_session``, a request with no cookie included)."""
-
-    def __init__(self) -> None:
-        self.signers: dict[tuple[object, ...], URLSafeTimedSerializer | None] = {}
-
-    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
-        if keys not in self.signers:
-            self.signers.clear()  # the keys changed: keep one signer
-            self.signers[keys] = super().get_signing_serializer(app)
-        return self.signers[keys]
-
-    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        # No cookie sent: a new session, with nothing to parse or verify
-        # (Flask looks the cookie up by raising and catching a KeyError).
-        if self.get_signing_serializer(app) is None:
-            return None  # no SECRET_KEY: Flask's null session, which refuses writes
-        if self.get_cookie_name(app) not in request.cookies:
-            return self.session_class()
-        return super().open_session(app, request)
-
-    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        # What Flask's does, without werkzeug's way of looking for a header
-        # that is absent (it raises and catches an HTTPException), twice per
-        # response: a third of a cookieless request's session cost.
-        if session.accessed:
-            vary_on_cookie(response)
-            session.accessed = False  # done: Flask's would parse Vary again
-        if session or session.modified:  # else: nothing to store or delete
-            super().save_session(app, session, response)
-
-
-def vary_on_cookie(response: Response) -> None:
-    """Add Cookie to the response's Vary header (RFC 9110 12.5.5)."""
-    if any(name.lower() == "vary" for name, _ in response.headers):
-        response.vary.add("Cookie")
-    else:
-        response.headers["Vary"] = "Cookie"
 
 
 class ChunkedBodyLimit:
@@ -214,9 +180,9 @@ class TrustedHosts:
         if "HTTP_HOST" in environ:
             environ["HTTP_HOST"] = host
         name, port = split_host(host)
-        ports = self.PUBLIC_PORTS | {str(environ.get("SERVER_PORT", ""))}
-        trusted = name in self.names or host_is_trusted(name, self.hosts)
-        if trusted and (not port or port in ports):
+        if (name in self.names or host_is_trusted(name, self.hosts)) and (
+            not port or port in self.PUBLIC_PORTS or port == str(environ.get("SERVER_PORT", ""))
+        ):
             return self.wsgi_app(environ, start_response)
         return bad_host(environ)(environ, start_response)
 

@@ -3,13 +3,20 @@ add-on reads it: one line per request with the router's request id, the
 same id on every line the request causes and on its jobs' lines, inline
 and in a worker process."""
 
+import logging
+import os
+import uuid
+
 import pytest
 from flask import current_app
 from rq import Retry
 from sqlalchemy import text
+from structlog.contextvars import bind_contextvars, clear_contextvars
 
 from extensions import jobs
 from models import db
+from plumbing.log_format import configure, log
+from plumbing.logs import new_request_id
 from tests import job_probe
 from tests.support.log_lines import events, file_events, lines
 from tests.support.processes import wait_until
@@ -53,6 +60,47 @@ def test_a_request_without_a_usable_id_gets_one_of_its_own(app, capsys, sent):
     assert line["request_id"] == response.headers["X-Request-ID"]
     assert len(response.headers["X-Request-ID"]) == 36  # a UUID
     assert sent is None or sent not in logged
+
+
+def test_request_ids_made_here_are_version_4_uuids_unique_across_forked_workers():
+    # gunicorn forks its workers from one process: each must make ids of its own.
+    read, write = os.pipe()
+    children = []
+    for _ in range(2):
+        if (pid := os.fork()) == 0:
+            os.write(write, (new_request_id() + "\n").encode())
+            os._exit(0)
+        children.append(pid)
+    for pid in children:
+        os.waitpid(pid, 0)
+    ids = [new_request_id(), *os.read(read, 1000).decode().split()]
+    os.close(read)
+    os.close(write)
+    assert len(set(ids)) == 3
+    assert all(str(uuid.UUID(id, version=4)) == id for id in ids)
+
+
+@pytest.mark.parametrize("log_format", ["logfmt", "json"])
+def test_the_request_line_is_the_line_the_standard_library_would_write(log_format, capsys):
+    configure(log_format, "INFO")
+    fields = {"method": "GET", "path": '/a b"c', "status": 200, "duration_ms": 1.5, "ok": True}
+    bind_contextvars(request_id="router-5")
+    try:
+        log(logging.getLogger("request"), logging.INFO, "request", fields)
+        fast = capsys.readouterr().err
+        logging.getLogger("request").info("request", extra=fields)
+        assert fast == capsys.readouterr().err
+        assert fast.count("router-5") == 1
+    finally:
+        clear_contextvars()
+        configure("logfmt", "INFO")
+
+
+def test_the_request_line_reaches_any_other_handler_as_a_record(app, caplog):
+    with caplog.at_level(logging.INFO, logger="request"):
+        app.test_client().get("/healthz", headers={"X-Request-ID": "router-6"})
+    [record] = [record for record in caplog.records if record.name == "request"]
+    assert (record.getMessage(), record.path, record.status) == ("request", "/healthz", 200)
 
 
 def test_every_line_a_request_causes_carries_its_id_and_no_line_after_it(app, capsys):

@@ -24,6 +24,7 @@ LAYERS = [
         "plumbing.addresses",
         "plumbing.pinned_http",
         "plumbing.logs",
+        "plumbing.sessions",
         "plumbing.error_reports",
         "models",
         "errors",

@@ -61,6 +61,20 @@ def test_remember_me_logs_in_again_without_the_session(app, client, mail_server)
     assert returning.get("/account").status_code == 200
 
 
+def test_remember_me_is_set_by_a_log_in_from_a_browser_with_no_cookie_yet(app, client, mail_server):
+    email = verified_account(client, mail_server)
+    fresh = app.test_client()  # no cookie: the log-in is what changes it
+    assert log_in(fresh, email, remember="y").status_code == 303
+    assert fresh.get_cookie("remember_token") is not None
+
+
+def test_a_response_that_never_read_the_session_does_not_vary_on_cookie(app):
+    # Flask-Login's remember-cookie check reads the session after every
+    # response: run unguarded, every response would carry Vary: Cookie.
+    response = app.test_client().get("/healthz")
+    assert "Vary" not in response.headers
+
+
 def test_log_out_forgets_remember_me(app, client, mail_server):
     email = verified_account(client, mail_server)
     log_in(client, email, remember="y")

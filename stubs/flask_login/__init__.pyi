@@ -4,7 +4,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from flask import Flask
+from blinker import NamedSignal
+from flask import Flask, Response
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _Loader = TypeVar("_Loader", bound=Callable[[str], Any])
@@ -18,6 +19,8 @@ class LoginManager:
     def init_app(self, app: Flask, add_context_processor: bool = True) -> None: ...
     def user_loader(self, callback: _Loader) -> _Loader: ...
     def unauthorized_handler(self, callback: _Handler) -> _Handler: ...
+    # Its after_request function (accounts/sessions.py runs it only when it can have work).
+    def _update_remember_cookie(self, response: Response) -> Response: ...
 
 # The signed-in user (the app's user class), or an anonymous one.
 current_user: Any
@@ -31,3 +34,6 @@ def login_user(
     fresh: bool = True,
 ) -> bool: ...
 def logout_user() -> bool: ...
+
+user_logged_in: NamedSignal
+user_logged_out: NamedSignal

@@ -141,11 +141,11 @@ def write_report(results: dict, output: Path, profile: str | None) -> None:
         "",
         "## The app's own cost, by layer",
         "",
-        "CPU time per request inside the app (the WSGI app called in this process), with every "
-        "layer and with each taken away in turn: what each layer costs. *needed*: the path does "
-        "not answer without it. Rate limiting is no layer: only a limited view's POST reaches it; "
-        "the database session's end cannot be taken away (the pool runs dry without it) "
-        "(`wordcount/bench/layers.py`).",
+        "CPU time per request inside the app (the WSGI app called in this process, each "
+        "request's log line written to /dev/null), with every layer and with each taken away in "
+        "turn: what each layer costs. *needed*: the path does not answer without it. Rate "
+        "limiting is no layer: only a limited view's POST reaches it; the database session's end "
+        "cannot be taken away (the pool runs dry without it) (`bench/layers.py`).",
         "",
         *(layers.table(results["layers"]) if "layers" in results else ["(not measured)"]),
         "",
