@@ -8,6 +8,7 @@ from werkzeug.test import run_wsgi_app
 import pages
 from config import ProductionConfig, TestingConfig
 from errors import AppError, answer_errors_in_json
+from extensions import csrf
 from models import Base, db, transaction
 from plumbing.database import WriteInSafeRequest
 from plumbing.security import TrustedHosts
@@ -316,6 +317,26 @@ def test_a_security_header_a_view_sets_is_kept():
     )
     response = client.get("/framed", headers={"X-Forwarded-Proto": "https"})
     assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+
+
+def test_a_form_post_needs_its_csrf_token_unless_its_view_is_exempt_or_checks_are_off(app):
+    app.config["WTF_CSRF_ENABLED"] = True
+
+    @app.route("/form", methods=["GET", "POST"])
+    def form():
+        return "done"
+
+    @app.post("/hook")
+    @csrf.exempt
+    def hook():
+        return "done"
+
+    client = app.test_client()
+    assert client.get("/form").status_code == 200  # a GET is never checked
+    assert client.post("/form").status_code == 400
+    assert client.post("/hook").status_code == 200
+    app.config["WTF_CSRF_ENABLED"] = False
+    assert client.post("/form").status_code == 200
 
 
 def test_a_session_signed_with_a_retired_key_is_read_only_while_it_is_a_fallback(app):
