@@ -89,7 +89,9 @@ def check_remember_cookie_only_when_it_can_change(app: Flask, manager: LoginMana
     session read, so every response (``/healthz`` and the API's included)
     would carry ``Vary: Cookie`` and pay for the check. The cookie can only
     change when the request brings a cookie, or logs someone in or out
-    (Flask-Login's signals): then Flask-Login's own hook runs."""
+    (Flask-Login's signals): then Flask-Login's own hook runs. It is a
+    private method of Flask-Login 0.6.3 (no upstream issue on record): a
+    release that renames it fails here, at start-up."""
     hook = manager._update_remember_cookie  # Flask-Login's after_request function
     app.after_request_funcs[None].remove(hook)
 
