@@ -17,7 +17,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 from tests.support.commands import run_app
 from tests.support.http_client import request
-from tests.support.processes import wait_for_http, wait_until
+from tests.support.processes import Dyno, wait_for_http, wait_until
 from tests.test_heroku import web_dyno
 
 SECRET = "never-in-a-span"
@@ -135,12 +135,20 @@ def traced_dyno(tmp_path, collector: str, page: str, database: str, **env: str):
     return dyno, url
 
 
-def request_traced(dyno, url: str, page: str) -> None:
-    """GET the dyno's /traced, check the trace it makes, stop the dyno."""
+def request_traced(dyno, url: str, page: str, *others: Dyno) -> None:
+    """GET the dyno's /traced, check the trace it makes, stop the dyno. A
+    trace that never completes fails with the spans that came and the logs
+    of the dyno and of ``others`` (a worker)."""
     try:
         status, _, _ = request(f"{url}/traced?token={SECRET}", headers={"X-Request-ID": "router-7"})
         assert status == 200
-        assert_one_trace(one_trace(page), page)
+        try:
+            spans = one_trace(page)
+        except AssertionError as error:
+            came = [(span.name, span.kind) for span in Collector.spans]
+            logs = "".join(f"\n--- {each.log_path.name}\n{each.output}" for each in (dyno, *others))
+            raise AssertionError(f"{error}; spans: {came}{logs}") from None
+        assert_one_trace(spans, page)
     finally:
         assert dyno.stop() == 0
 
@@ -182,11 +190,11 @@ def test_a_workers_job_joins_the_trace_of_the_request_that_submitted_it(
     collector, local_site, tmp_path, postgres_database, redis_url, start_worker
 ):
     page = local_site.add("/page", "<p>words</p>")
-    start_worker(OTEL_EXPORTER_OTLP_ENDPOINT=collector, OTEL_BSP_SCHEDULE_DELAY="100")
+    worker = start_worker(OTEL_EXPORTER_OTLP_ENDPOINT=collector, OTEL_BSP_SCHEDULE_DELAY="100")
     dyno, url = traced_dyno(
         tmp_path, collector, f"{page}?key={SECRET}", postgres_database, REDIS_URL=redis_url
     )
-    request_traced(dyno, url, page)
+    request_traced(dyno, url, page, worker)
 
 
 def test_without_an_endpoint_the_sdk_and_instrumentations_are_not_imported():
