@@ -11,15 +11,13 @@ import logging
 import random
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
-from sqlalchemy import event
-from werkzeug.wsgi import ClosingIterator
 
 from plumbing import log_format
 
@@ -73,13 +71,8 @@ timings: ContextVar[Timings | None] = ContextVar("timings", default=None)
 
 
 def init_app(app: Flask) -> None:
-    """Call first in the factory: the lines of what follows are structured.
-    Call after db.init_app: it times every engine's statements."""
+    """Call first in the factory: the lines of what follows are structured."""
     log_format.configure(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
-    with app.app_context():
-        for engine in app.extensions["sqlalchemy"].engines.values():
-            event.listen(engine, "before_cursor_execute", statement_started)
-            event.listen(engine, "after_cursor_execute", statement_ended)
 
 
 def wrap(app: Flask) -> None:
@@ -89,16 +82,24 @@ def wrap(app: Flask) -> None:
     )
 
 
-# SQLAlchemy's cursor events, timed on the statement's own execution context.
-def statement_started(conn: object, cursor: object, statement: str, *args: Any) -> None:
-    if timings.get() is not None:
-        args[1]._log_started = time.perf_counter()  # args: parameters, context, executemany
+def timed(run: str) -> "Callable[..., bool]":
+    """A listener for the dialect event ``run`` (plumbing/database.py
+    registers it) that runs the statement itself with the dialect's method
+    of the same name, timed, when a request or job is being logged; True
+    tells SQLAlchemy it ran. A statement that fails is timed too."""
 
+    def run_timed(cursor: object, statement: str, *args: Any) -> bool:
+        current = timings.get()
+        if current is None:
+            return False  # the dialect runs it, untimed
+        started = time.perf_counter()
+        try:
+            getattr(args[-1].dialect, run)(cursor, statement, *args)  # args[-1]: the context
+        finally:
+            current.add(time.perf_counter() - started, statement)
+        return True
 
-def statement_ended(conn: object, cursor: object, statement: str, *args: Any) -> None:
-    started = getattr(args[1], "_log_started", None)
-    if (current := timings.get()) is not None and started is not None:
-        current.add(time.perf_counter() - started, statement)
+    return run_timed
 
 
 def request_id(environ: "WSGIEnvironment") -> str:
@@ -146,7 +147,7 @@ class RequestLog:
             self.finish(environ, current)
 
         try:
-            return ClosingIterator(self.wsgi_app(environ, start), finish)
+            return LoggedBody(self.wsgi_app(environ, start), finish)
         except BaseException:
             finish()
             raise
@@ -165,6 +166,30 @@ class RequestLog:
         from structlog.contextvars import clear_contextvars
 
         clear_contextvars()  # what the thread logs next is not this request's
+
+
+class LoggedBody:
+    """The app's response body, which the server iterates itself (nothing of
+    ours runs per chunk: Werkzeug's ClosingIterator calls a function for
+    each), and ``finished`` once the server has closed it (PEP 3333), after
+    the body's own ``close``, even when that raises."""
+
+    __slots__ = ("body", "finished")
+
+    def __init__(self, body: "Iterable[bytes]", finished: "Callable[[], None]") -> None:
+        self.body = body
+        self.finished = finished
+
+    def __iter__(self) -> "Iterator[bytes]":
+        return iter(self.body)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self.body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self.finished()
 
 
 def warn_if_slow(what: str, current: Timings, fields: dict[str, Any], slow_ms: float) -> None:

@@ -11,18 +11,22 @@ import pytest
 from flask import current_app
 from rq import Retry
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from structlog.contextvars import bind_contextvars, clear_contextvars
 
 from extensions import jobs
 from models import db
 from plumbing.log_format import configure, log
-from plumbing.logs import new_request_id
+from plumbing.logs import RequestLog, new_request_id
 from tests import job_probe
 from tests.support.log_lines import events, file_events, lines
 from tests.support.processes import wait_until
 
 
 def test_a_request_logs_one_line_with_the_routers_request_id(app, capsys):
+    # A new connection's first request also counts SQLAlchemy's questions
+    # to the server (its version...): the line of the second.
+    app.test_client().get("/healthz")
     capsys.readouterr()
     response = app.test_client().get(
         "/healthz?token=not-logged", headers={"X-Request-ID": "router-1"}
@@ -96,6 +100,27 @@ def test_the_request_line_is_the_line_the_standard_library_would_write(log_forma
         configure("logfmt", "INFO")
 
 
+def test_a_request_is_logged_once_its_body_is_closed_even_when_closing_it_fails(capsys):
+    class Body(list[bytes]):
+        def close(self) -> None:
+            raise OSError("the client went away")
+
+    def app(environ, start_response):
+        start_response("200 OK", [])
+        return Body([b"hello"])
+
+    configure("logfmt", "INFO")
+    body = RequestLog(app, slow_ms=10_000)(
+        {"REQUEST_METHOD": "GET", "PATH_INFO": "/streamed"}, lambda *args: None
+    )
+    assert list(body) == [b"hello"]
+    assert events(capsys.readouterr().err, "request") == []  # not sent yet
+    with pytest.raises(OSError, match="went away"):
+        body.close()
+    [line] = events(capsys.readouterr().err, "request")
+    assert (line["path"], line["status"]) == ("/streamed", "200")
+
+
 def test_the_request_line_reaches_any_other_handler_as_a_record(app, caplog):
     with caplog.at_level(logging.INFO, logger="request"):
         app.test_client().get("/healthz", headers={"X-Request-ID": "router-6"})
@@ -135,11 +160,29 @@ def test_an_error_is_one_line_with_its_traceback_and_the_request_id(app, capsys)
 
 @pytest.mark.parametrize("app_settings", [{"LOG_FORMAT": "json"}])
 def test_json_lines_on_request(app, capsys):
+    app.test_client().get("/healthz")  # its new connection's own statements
+    capsys.readouterr()
     app.test_client().get("/healthz", headers={"X-Request-ID": "router-4"})
     out = capsys.readouterr().err
     assert out.startswith("{")
     [line] = events(out, "request")
     assert (line["request_id"], line["status"], line["db_statements"]) == ("router-4", 200, 1)
+
+
+def test_a_statement_that_fails_is_counted_too(app, capsys):
+    def query_no_table() -> str:
+        try:
+            db.session.execute(text("SELECT * FROM no_such_table"))
+        except DBAPIError:
+            db.session.rollback()
+        return "failed"
+
+    app.add_url_rule("/no-table", "no_table", query_no_table)
+    app.test_client().get("/healthz")  # a new connection's questions: not this line's
+    capsys.readouterr()
+    app.test_client().get("/no-table")
+    [failed] = events(capsys.readouterr().err, "request")
+    assert failed["db_statements"] == "1"
 
 
 @pytest.mark.parametrize("app_settings", [{"LOG_SLOW_REQUEST_MS": "0.001"}])
