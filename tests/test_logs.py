@@ -17,7 +17,7 @@ from structlog.contextvars import bind_contextvars, clear_contextvars
 from extensions import jobs
 from models import db
 from plumbing.log_format import configure, log
-from plumbing.logs import RequestLog, new_request_id
+from plumbing.logs import LoggedBody, RequestLog, new_request_id
 from tests import job_probe
 from tests.support.log_lines import events, file_events, lines
 from tests.support.processes import wait_until
@@ -110,9 +110,14 @@ def test_a_request_is_logged_once_its_body_is_closed_even_when_closing_it_fails(
         return Body([b"hello"])
 
     configure("logfmt", "INFO")
+
+    def start_response(status, headers, exc_info=None):
+        return lambda data: None
+
     body = RequestLog(app, slow_ms=10_000)(
-        {"REQUEST_METHOD": "GET", "PATH_INFO": "/streamed"}, lambda *args: None
+        {"REQUEST_METHOD": "GET", "PATH_INFO": "/streamed"}, start_response
     )
+    assert isinstance(body, LoggedBody)
     assert list(body) == [b"hello"]
     assert events(capsys.readouterr().err, "request") == []  # not sent yet
     with pytest.raises(OSError, match="went away"):

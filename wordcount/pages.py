@@ -1,5 +1,7 @@
 """Wordcount's pages: the form, a count, and the history."""
 
+from datetime import datetime
+
 from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
@@ -22,6 +24,21 @@ bp = Blueprint(
 
 HISTORY_PAGE_SIZE = 50
 LATEST_ON_INDEX = 10
+
+
+# Filters, not method calls in the templates: Jinja calls a filter directly,
+# and a method (``"{:,}".format(n)``) through its Context.call, which looks
+# the callable over first: a tenth of the count page's CPU (bench/).
+@bp.app_template_filter()
+def thousands(number: int) -> str:
+    """12345 as 12,345."""
+    return f"{number:,}"
+
+
+@bp.app_template_filter()
+def utc_minute(moment: datetime) -> str:
+    """A time as 2026-12-07 22:00 UTC (the column stores UTC)."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 class URLForm(FlaskForm):

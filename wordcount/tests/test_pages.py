@@ -1,4 +1,5 @@
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -165,3 +166,25 @@ def test_lists_show_a_count_that_is_not_done_by_its_status(queue_client, local_s
     queue_client.post("/", data={"url": local_site.add("/cats", "<p>cat</p>")})
     page = queue_client.get("/history").get_data(as_text=True)
     assert '<td class="num status-queued">queued</td>' in page
+
+
+def test_a_count_page_writes_numbers_with_thousands_separators_and_its_time_in_utc(app, client):
+    finished = datetime(2026, 12, 7, 22, 5, 59, tzinfo=UTC)
+    with app.app_context():
+        count = Count(
+            url="http://example.com/big",
+            status="done",
+            created_at=finished,
+            finished_at=finished,
+            total_words=1234567,
+            unique_words=1234,
+            all_words=[["the", 12345]],
+            words=[["cat", 1000]],
+        )
+        db.session.add(count)
+        db.session.commit()
+        count_id = count.id
+    page = client.get(f"/counts/{count_id}").get_data(as_text=True)
+    assert "<dd>1,234,567</dd>" in page and "<dd>1,234</dd>" in page
+    assert '<td class="num">12,345</td>' in page and '<span class="num">1,000</span>' in page
+    assert '<time datetime="2026-12-07T22:05:59+00:00">2026-12-07 22:05 UTC</time>' in page
