@@ -160,15 +160,11 @@ def logfmt(logger: object, name: str, event_dict: "EventDict") -> str:
 
 
 def logfmt_value(value: object) -> str:
-    kind = type(value)
-    if kind is str:  # most values: tested first
-        text: str = value  # type: ignore[assignment]
-    elif kind is int or kind is float:  # not bool: true, false
+    if type(value) is int or type(value) is float:  # not bool: true, false
         return str(value)  # nothing to quote
-    elif value is None:
+    if value is None:
         return ""
-    else:
-        text = str(value).lower() if kind is bool else str(value)
+    text = str(value).lower() if isinstance(value, bool) else str(value)
     if text and QUOTED.search(text) is None:
         return text
     return '"' + text.translate(ESCAPES) + '"'
