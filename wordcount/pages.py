@@ -26,9 +26,9 @@ HISTORY_PAGE_SIZE = 50
 LATEST_ON_INDEX = 10
 
 
-# Filters, not method calls in the templates: Jinja calls a filter directly,
+# Filters, not method calls, in the pages: Jinja calls a filter directly,
 # and a method (``"{:,}".format(n)``) through its Context.call, which looks
-# the callable over first: a tenth of the count page's CPU (bench/).
+# the callable over first: 8% of the count page's instructions.
 @bp.app_template_filter()
 def thousands(number: int) -> str:
     """12345 as 12,345."""
